@@ -1,0 +1,2 @@
+//! Placeholder; the server owner replaces it.
+fn main() {}

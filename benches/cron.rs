@@ -1,0 +1,2 @@
+//! Placeholder; the owner replaces it.
+fn main() {}
