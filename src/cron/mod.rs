@@ -1,31 +1,97 @@
 //! A Kubernetes-compatible cron schedule parser and scheduler: a literal port of
 //! robfig/cron v3.0.1 `ParseStandard` and `SpecSchedule.Next`, which kube-apiserver and the
 //! CronJob controller vendor. The `cron` crate cannot stand in (six or seven fields,
-//! weekdays 1-7); see the README.
-//!
-//! STUB: signatures agreed between modules; the cron owner replaces the bodies.
+//! weekdays 1-7, other error texts); see docs/cron.md.
+
+mod duration;
+mod goquote;
+mod next;
+mod parse;
+mod zone;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-/// Why robfig would reject a schedule. `Display` is robfig's error text, byte for byte.
+pub use goquote::go_quote;
+use parse::Parsed;
+use zone::{load_location, Location};
+
+/// Why `strconv.Atoi` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtoiError {
+    /// `invalid syntax`: empty, a sign alone, or anything but ASCII digits.
+    Syntax,
+    /// `value out of range`: does not fit an int64.
+    Range,
+}
+
+impl std::fmt::Display for AtoiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AtoiError::Syntax => "invalid syntax",
+            AtoiError::Range => "value out of range",
+        })
+    }
+}
+
+/// Why robfig would reject a schedule. `Display` is robfig's error text, byte for byte,
+/// except for [`ParseError::TzPrefixWithoutSpace`], where robfig panics.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    #[error("{0}")]
-    Other(String),
+    /// The empty string (Kubernetes reports `Required value` before parsing).
+    #[error("empty spec string")]
+    Empty,
+    /// `TZ=`/`CRON_TZ=` with no ASCII space after it: robfig slices out of bounds and panics.
+    #[error(
+        "invalid schedule {}: a TZ= or CRON_TZ= prefix must be followed by a space and five fields; \
+         the real API server crashes on this schedule (HTTP 500 or a dropped connection) instead of \
+         rejecting it; set spec.timeZone instead of a TZ= prefix",
+        go_quote(spec)
+    )]
+    TzPrefixWithoutSpace { spec: String },
+    /// The `TZ=` zone does not load.
+    #[error("provided bad location {name}: {reason}")]
+    BadLocation { name: String, reason: String },
+    /// `@something` that is not a known descriptor.
+    #[error("unrecognized descriptor: {0}")]
+    UnrecognizedDescriptor(String),
+    /// `@every <d>` where Go `time.ParseDuration` fails.
+    #[error("failed to parse duration {descriptor}: {reason}")]
+    BadDuration { descriptor: String, reason: String },
+    /// Not exactly five whitespace-separated fields.
+    #[error("expected exactly 5 fields, found {found}: [{}]", fields.join(" "))]
+    FieldCount { found: usize, fields: Vec<String> },
+    /// A number that `strconv.Atoi` rejects.
+    #[error("failed to parse int from {token}: strconv.Atoi: parsing {}: {reason}", go_quote(token))]
+    ParseInt { token: String, reason: AtoiError },
+    /// A negative step (the only place a sign survives Atoi).
+    #[error("negative number ({value}) not allowed: {expr}")]
+    Negative { value: i64, expr: String },
+    #[error("beginning of range ({start}) below minimum ({min}): {expr}")]
+    BelowMinimum { start: u64, min: u64, expr: String },
+    #[error("end of range ({end}) above maximum ({max}): {expr}")]
+    AboveMaximum { end: u64, max: u64, expr: String },
+    #[error("beginning of range ({start}) beyond end of range ({end}): {expr}")]
+    BeyondEnd { start: u64, end: u64, expr: String },
+    #[error("step of range should be a positive number: {0}")]
+    StepIsZero(String),
+    #[error("too many hyphens: {0}")]
+    TooManyHyphens(String),
+    #[error("too many slashes: {0}")]
+    TooManySlashes(String),
 }
 
 /// A parsed schedule: either a field spec or a constant delay (`@every`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
-    _private: (),
+    kind: Parsed,
+    location: Location,
 }
 
 /// robfig/cron v3.0.1 `ParseStandard`: five fields, descriptors, an optional `TZ=`/`CRON_TZ=`
 /// prefix. Never panics (robfig does, on `TZ=` with no space: we return an error).
 pub fn parse_standard(spec: &str) -> Result<Schedule, ParseError> {
-    let _ = spec;
-    Err(ParseError::Other("not implemented".into()))
+    parse::parse(spec).map(|(kind, location)| Schedule { kind, location })
 }
 
 /// What the CronJob controller parses: `TZ=<zone> <schedule>` when `spec.timeZone` is set,
@@ -37,24 +103,60 @@ pub fn controller_schedule(schedule: &str, time_zone: Option<&str>) -> Result<Sc
     }
 }
 
+/// Upper bound on the runs `shortest_gap` looks at, whatever the caller asks.
+const MAX_GAP_RUNS: usize = 10_000;
+
 impl Schedule {
     /// The zone the schedule is evaluated in: its `TZ=` location, else UTC (the controller's zone).
     pub fn zone(&self) -> Tz {
-        Tz::UTC
+        self.location.tz()
+    }
+
+    /// The constant delay of an `@every` schedule, in whole seconds (at least 1).
+    pub fn every_seconds(&self) -> Option<i64> {
+        match self.kind {
+            Parsed::Every { seconds } => Some(seconds),
+            Parsed::Spec(_) => None,
+        }
     }
 
     /// The first fire time strictly after `after`, or `None` when it never fires again
     /// (robfig gives up five years past the start year).
     pub fn next(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let _ = after;
-        None
+        match &self.kind {
+            // ConstantDelaySchedule.Next: t + delay with t's sub-second part dropped.
+            Parsed::Every { seconds } => {
+                DateTime::from_timestamp(after.timestamp().checked_add(*seconds)?, 0)
+            }
+            Parsed::Spec(bits) => next::spec_next(bits, self.zone(), after),
+        }
+    }
+
+    /// True when the schedule has no fire time after `from` (e.g. `0 0 30 2 *`).
+    pub fn never_fires(&self, from: DateTime<Utc>) -> bool {
+        self.next(from).is_none()
     }
 
     /// The shortest gap between consecutive fire times over the next `max_runs` runs after
-    /// `from` (fewer if it stops firing). `None` when it fires fewer than twice.
+    /// `from` (fewer if it stops firing; at most 10,000). `None` when it fires fewer than twice.
     pub fn shortest_gap(&self, from: DateTime<Utc>, max_runs: usize) -> Option<chrono::Duration> {
-        let _ = (from, max_runs);
-        None
+        if let Parsed::Every { seconds } = self.kind {
+            return (max_runs >= 2).then(|| chrono::Duration::seconds(seconds));
+        }
+        // Fire times are whole minutes, so one minute cannot be beaten.
+        let floor = chrono::Duration::minutes(1);
+        let mut previous = self.next(from)?;
+        let mut shortest: Option<chrono::Duration> = None;
+        for _ in 1..max_runs.min(MAX_GAP_RUNS) {
+            let Some(current) = self.next(previous) else { break };
+            let gap = current - previous;
+            shortest = Some(shortest.map_or(gap, |s| s.min(gap)));
+            if gap <= floor {
+                break;
+            }
+            previous = current;
+        }
+        shortest
     }
 }
 
@@ -70,13 +172,49 @@ pub enum ScheduleProblem {
 /// The API server's `spec.schedule` checks in its order: parse, then the TZ rules.
 /// `allow_tz` is false on create and "the old schedule contains TZ" on update.
 pub fn schedule_problems(schedule: &str, allow_tz: bool, time_zone_set: bool) -> Vec<ScheduleProblem> {
-    let _ = (schedule, allow_tz, time_zone_set);
-    Vec::new()
+    if schedule.is_empty() {
+        return vec![ScheduleProblem::Required];
+    }
+    let mut problems = Vec::new();
+    if let Err(err) = parse_standard(schedule) {
+        problems.push(ScheduleProblem::Invalid(err.to_string()));
+    }
+    let has_tz = schedule.contains("TZ");
+    if allow_tz && has_tz && time_zone_set {
+        problems.push(ScheduleProblem::Invalid(
+            "cannot use both timeZone field and TZ or CRON_TZ in schedule".into(),
+        ));
+    } else if !allow_tz && has_tz {
+        problems.push(ScheduleProblem::Invalid(
+            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into(),
+        ));
+    }
+    problems
 }
 
 /// The API server's `validateTimeZone` details for a non-nil `spec.timeZone`, in order
 /// (each becomes `spec.timeZone: Invalid value: "<tz>": <detail>`).
 pub fn time_zone_problems(time_zone: &str) -> Vec<String> {
-    let _ = time_zone;
-    Vec::new()
+    if time_zone.is_empty() {
+        return vec!["timeZone must be nil or non-empty string".into()];
+    }
+    let part_ok = |part: &str| {
+        part != "."
+            && part != ".."
+            && !part.starts_with('-')
+            && (1..=14).contains(&part.len())
+            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    };
+    if !time_zone.split('/').all(part_ok) {
+        return vec![format!("unknown time zone {time_zone}")];
+    }
+    let mut problems = Vec::new();
+    if time_zone.eq_ignore_ascii_case("Local") {
+        problems.push("timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones".into());
+    }
+    if let Err(reason) = load_location(time_zone) {
+        problems.push(reason);
+    }
+    problems
 }
+

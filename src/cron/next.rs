@@ -1,0 +1,224 @@
+//! robfig `SpecSchedule.Next` with Go `time.Date` normalisation, because the CronJob
+//! controller's fire times (DST gaps skipped, repeated hours fired twice) come from exactly
+//! this walk, not from a calendar-correct one.
+
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+
+use super::parse::{SpecBits, STAR_BIT};
+
+/// A guard against a pathological zone making the walk loop forever; legitimate walks stay
+/// far below it (a never-matching day walks about 1,900 days).
+const MAX_STEPS: u32 = 2_000_000;
+
+/// Local calendar fields of an instant, as Go's `Time` accessors give them.
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    weekday: u32,
+}
+
+/// An instant (Unix seconds) in a zone: the `time.Time` robfig walks.
+#[derive(Clone, Copy)]
+struct GoTime {
+    unix: i64,
+    tz: Tz,
+}
+
+fn offset_at(tz: Tz, unix: i64) -> Option<i64> {
+    let utc = DateTime::from_timestamp(unix, 0)?.naive_utc();
+    Some(i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()))
+}
+
+impl GoTime {
+    fn fields(self) -> Option<Fields> {
+        let local = self.unix + offset_at(self.tz, self.unix)?;
+        let dt = DateTime::from_timestamp(local, 0)?.naive_utc();
+        Some(Fields {
+            year: i64::from(dt.year()),
+            month: dt.month(),
+            day: dt.day(),
+            hour: dt.hour(),
+            minute: dt.minute(),
+            second: dt.second(),
+            weekday: dt.weekday().num_days_from_sunday(),
+        })
+    }
+
+    /// Go `time.Date(year, month, day, hour, min, sec, 0, loc)`, out-of-range fields
+    /// normalised. The offset is the one in force at the wall time read as UTC, unless that
+    /// instant falls outside its own zone period, in which case the offset at the adjusted
+    /// instant wins: so a wall time in a gap or overlap resolves exactly as Go resolves it.
+    fn date(tz: Tz, year: i64, month: i64, day: i64, hour: i64, min: i64, sec: i64) -> Option<GoTime> {
+        let year = year + (month - 1).div_euclid(12);
+        let month = (month - 1).rem_euclid(12) + 1;
+        let first = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
+        let days = first.and_hms_opt(0, 0, 0)?.and_utc().timestamp().div_euclid(86_400) + day - 1;
+        let local = days * 86_400 + hour * 3600 + min * 60 + sec;
+        let guess = offset_at(tz, local)?;
+        let unix = local - offset_at(tz, local - guess)?;
+        Some(GoTime { unix, tz })
+    }
+
+    fn add_seconds(self, secs: i64) -> Option<GoTime> {
+        Some(GoTime { unix: self.unix.checked_add(secs)?, tz: self.tz })
+    }
+}
+
+fn bit(set: u64, n: u32) -> bool {
+    set & (1 << n) != 0
+}
+
+fn day_matches(s: &SpecBits, f: &Fields) -> bool {
+    let dom_match = bit(s.dom, f.day);
+    let dow_match = bit(s.dow, f.weekday);
+    if s.dom & STAR_BIT != 0 || s.dow & STAR_BIT != 0 {
+        dom_match && dow_match
+    } else {
+        dom_match || dow_match
+    }
+}
+
+/// True when no day, hour or minute can ever match, so the walk would only end at the
+/// five-year limit: answering `None` at once gives the same result without the walk.
+fn cannot_match(s: &SpecBits) -> bool {
+    let value = |set: u64| set & !STAR_BIT;
+    let no_day = if s.dom & STAR_BIT != 0 || s.dow & STAR_BIT != 0 {
+        value(s.dom) == 0 || value(s.dow) == 0
+    } else {
+        value(s.dom) == 0 && value(s.dow) == 0
+    };
+    value(s.minute) == 0 || value(s.hour) == 0 || value(s.month) == 0 || no_day
+}
+
+/// robfig `SpecSchedule.Next` (second field fixed at 0) in `tz`; `None` for Go's zero time.
+pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if cannot_match(s) {
+        return None;
+    }
+    // Start at the next whole second.
+    let mut t = GoTime { unix: after.timestamp().checked_add(1)?, tz };
+    let mut added = false;
+    let year_limit = t.fields()?.year + 5;
+    let mut steps = 0u32;
+    let mut step = || {
+        steps += 1;
+        steps < MAX_STEPS
+    };
+
+    'wrap: loop {
+        let f = t.fields()?;
+        if f.year > year_limit {
+            return None;
+        }
+
+        let mut f = f;
+        while !bit(s.month, f.month) {
+            if !step() {
+                return None;
+            }
+            if !added {
+                added = true;
+                t = GoTime::date(tz, f.year, i64::from(f.month), 1, 0, 0, 0)?;
+                f = t.fields()?;
+            }
+            // AddDate(0, 1, 0)
+            t = GoTime::date(
+                tz,
+                f.year,
+                i64::from(f.month) + 1,
+                i64::from(f.day),
+                i64::from(f.hour),
+                i64::from(f.minute),
+                i64::from(f.second),
+            )?;
+            f = t.fields()?;
+            if f.month == 1 {
+                continue 'wrap;
+            }
+        }
+
+        while !day_matches(s, &f) {
+            if !step() {
+                return None;
+            }
+            if !added {
+                added = true;
+                t = GoTime::date(tz, f.year, i64::from(f.month), i64::from(f.day), 0, 0, 0)?;
+                f = t.fields()?;
+            }
+            // AddDate(0, 0, 1)
+            t = GoTime::date(
+                tz,
+                f.year,
+                i64::from(f.month),
+                i64::from(f.day) + 1,
+                i64::from(f.hour),
+                i64::from(f.minute),
+                i64::from(f.second),
+            )?;
+            f = t.fields()?;
+            // Midnight may not exist (DST): robfig moves to the nearest hour 0 by absolute time.
+            if f.hour != 0 {
+                let h = i64::from(f.hour);
+                t = t.add_seconds(if h > 12 { (24 - h) * 3600 } else { -h * 3600 })?;
+                f = t.fields()?;
+            }
+            if f.day == 1 {
+                continue 'wrap;
+            }
+        }
+
+        while !bit(s.hour, f.hour) {
+            if !step() {
+                return None;
+            }
+            if !added {
+                added = true;
+                t = GoTime::date(tz, f.year, i64::from(f.month), i64::from(f.day), i64::from(f.hour), 0, 0)?;
+            }
+            t = t.add_seconds(3600)?;
+            f = t.fields()?;
+            if f.hour == 0 {
+                continue 'wrap;
+            }
+        }
+
+        while !bit(s.minute, f.minute) {
+            if !step() {
+                return None;
+            }
+            if !added {
+                added = true;
+                // Truncate(time.Minute) works on absolute time, not on the wall clock.
+                t = GoTime { unix: t.unix.div_euclid(60) * 60, tz };
+            }
+            t = t.add_seconds(60)?;
+            f = t.fields()?;
+            if f.minute == 0 {
+                continue 'wrap;
+            }
+        }
+
+        while f.second != 0 {
+            if !step() {
+                return None;
+            }
+            if !added {
+                added = true;
+            }
+            t = t.add_seconds(1)?;
+            f = t.fields()?;
+            if f.second == 0 {
+                continue 'wrap;
+            }
+        }
+
+        return DateTime::from_timestamp(t.unix, 0);
+    }
+}

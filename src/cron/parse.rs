@@ -1,0 +1,277 @@
+//! robfig/cron v3.0.1 `ParseStandard`, step by step, with Go's `strings` and `strconv`
+//! semantics, because the API server validates `spec.schedule` with exactly this code.
+
+use super::duration::{every_delay_seconds, parse_go_duration};
+use super::zone::{load_location, Location};
+use super::{AtoiError, ParseError};
+
+/// The star bit robfig sets on a field written `*` or `?` (or `*/1`).
+pub(crate) const STAR_BIT: u64 = 1 << 63;
+
+/// What robfig builds: a field spec or a constant delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    Spec(SpecBits),
+    Every { seconds: i64 },
+}
+
+/// robfig `SpecSchedule` without the seconds field (always exactly second 0 here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SpecBits {
+    pub minute: u64,
+    pub hour: u64,
+    pub dom: u64,
+    pub month: u64,
+    pub dow: u64,
+}
+
+struct Bounds {
+    min: u64,
+    max: u64,
+    names: &'static [(&'static str, u64)],
+}
+
+const MINUTES: Bounds = Bounds { min: 0, max: 59, names: &[] };
+const HOURS: Bounds = Bounds { min: 0, max: 23, names: &[] };
+const DOM: Bounds = Bounds { min: 1, max: 31, names: &[] };
+const MONTHS: Bounds = Bounds {
+    min: 1,
+    max: 12,
+    names: &[
+        ("jan", 1),
+        ("feb", 2),
+        ("mar", 3),
+        ("apr", 4),
+        ("may", 5),
+        ("jun", 6),
+        ("jul", 7),
+        ("aug", 8),
+        ("sep", 9),
+        ("oct", 10),
+        ("nov", 11),
+        ("dec", 12),
+    ],
+};
+const DOW: Bounds = Bounds {
+    min: 0,
+    max: 6,
+    names: &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)],
+};
+
+/// robfig `Parser.Parse` with the options `ParseStandard` uses.
+pub(crate) fn parse(spec: &str) -> Result<(Parsed, Location), ParseError> {
+    if spec.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let mut loc = Location::Local;
+    let mut spec = spec;
+    if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
+        // robfig slices spec[eq+1:i] with i = index of the first ASCII space; with none,
+        // i is -1 and Go panics. Both indexes sit on ASCII bytes, so slicing is safe here.
+        let Some(space) = spec.find(' ') else {
+            return Err(ParseError::TzPrefixWithoutSpace { spec: spec.to_string() });
+        };
+        let eq = spec.find('=').expect("the prefix holds an '='");
+        let name = &spec[eq + 1..space];
+        loc = load_location(name)
+            .map_err(|reason| ParseError::BadLocation { name: name.to_string(), reason })?;
+        spec = spec[space..].trim();
+    }
+
+    if spec.starts_with('@') {
+        return parse_descriptor(spec).map(|parsed| (parsed, loc));
+    }
+
+    let fields: Vec<&str> = spec.split_whitespace().collect();
+    if fields.len() != 5 {
+        return Err(ParseError::FieldCount {
+            found: fields.len(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+        });
+    }
+    let bits = SpecBits {
+        minute: get_field(fields[0], &MINUTES)?,
+        hour: get_field(fields[1], &HOURS)?,
+        dom: get_field(fields[2], &DOM)?,
+        month: get_field(fields[3], &MONTHS)?,
+        dow: get_field(fields[4], &DOW)?,
+    };
+    Ok((Parsed::Spec(bits), loc))
+}
+
+fn parse_descriptor(descriptor: &str) -> Result<Parsed, ParseError> {
+    let all = |b: &Bounds| get_bits(b.min, b.max, 1) | STAR_BIT;
+    let spec = |minute, hour, dom, month, dow| Parsed::Spec(SpecBits { minute, hour, dom, month, dow });
+    match descriptor {
+        "@yearly" | "@annually" => return Ok(spec(1, 1, 1 << 1, 1 << 1, all(&DOW))),
+        "@monthly" => return Ok(spec(1, 1, 1 << 1, all(&MONTHS), all(&DOW))),
+        "@weekly" => return Ok(spec(1, 1, all(&DOM), all(&MONTHS), 1)),
+        "@daily" | "@midnight" => return Ok(spec(1, 1, all(&DOM), all(&MONTHS), all(&DOW))),
+        "@hourly" => return Ok(spec(1, all(&HOURS), all(&DOM), all(&MONTHS), all(&DOW))),
+        _ => {}
+    }
+    if let Some(duration) = descriptor.strip_prefix("@every ") {
+        let nanos = parse_go_duration(duration).map_err(|reason| ParseError::BadDuration {
+            descriptor: descriptor.to_string(),
+            reason,
+        })?;
+        return Ok(Parsed::Every { seconds: every_delay_seconds(nanos) });
+    }
+    Err(ParseError::UnrecognizedDescriptor(descriptor.to_string()))
+}
+
+/// robfig `getField`: comma-separated ranges, empty items dropped (Go `strings.FieldsFunc`).
+fn get_field(field: &str, bounds: &Bounds) -> Result<u64, ParseError> {
+    let mut bits = 0;
+    for expr in field.split(',').filter(|e| !e.is_empty()) {
+        bits |= get_range(expr, bounds)?;
+    }
+    Ok(bits)
+}
+
+/// robfig `getRange`, checks in its order: parse, below minimum, above maximum, start beyond
+/// end, zero step.
+fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, ParseError> {
+    let range_and_step: Vec<&str> = expr.split('/').collect();
+    let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
+    let single_digit = low_and_high.len() == 1;
+
+    let (start, mut end, mut extra);
+    if low_and_high[0] == "*" || low_and_high[0] == "?" {
+        start = bounds.min;
+        end = bounds.max;
+        extra = STAR_BIT;
+    } else {
+        start = parse_int_or_name(low_and_high[0], bounds.names)?;
+        end = match low_and_high.len() {
+            1 => start,
+            2 => parse_int_or_name(low_and_high[1], bounds.names)?,
+            _ => return Err(ParseError::TooManyHyphens(expr.to_string())),
+        };
+        extra = 0;
+    }
+
+    let step = match range_and_step.len() {
+        1 => 1,
+        2 => {
+            let step = must_parse_int(range_and_step[1])?;
+            if single_digit {
+                end = bounds.max;
+            }
+            if step > 1 {
+                extra = 0;
+            }
+            step
+        }
+        _ => return Err(ParseError::TooManySlashes(expr.to_string())),
+    };
+
+    let expr = || expr.to_string();
+    if start < bounds.min {
+        return Err(ParseError::BelowMinimum { start, min: bounds.min, expr: expr() });
+    }
+    if end > bounds.max {
+        return Err(ParseError::AboveMaximum { end, max: bounds.max, expr: expr() });
+    }
+    if start > end {
+        return Err(ParseError::BeyondEnd { start, end, expr: expr() });
+    }
+    if step == 0 {
+        return Err(ParseError::StepIsZero(expr()));
+    }
+    Ok(get_bits(start, end, step) | extra)
+}
+
+fn get_bits(min: u64, max: u64, step: u64) -> u64 {
+    let mut bits = 0;
+    let mut i = min;
+    while i <= max {
+        bits |= 1 << i;
+        match i.checked_add(step) {
+            Some(next) => i = next,
+            None => break,
+        }
+    }
+    bits
+}
+
+fn parse_int_or_name(expr: &str, names: &[(&str, u64)]) -> Result<u64, ParseError> {
+    if !names.is_empty() {
+        let lower = go_to_lower(expr);
+        if let Some(&(_, value)) = names.iter().find(|(name, _)| *name == lower) {
+            return Ok(value);
+        }
+    }
+    must_parse_int(expr)
+}
+
+/// Go `strings.ToLower`: per-rune simple lowercase mapping, so `İ` becomes a plain `i`.
+fn go_to_lower(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == '\u{130}' {
+                return 'i';
+            }
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) => l,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+fn must_parse_int(expr: &str) -> Result<u64, ParseError> {
+    let num = atoi(expr).map_err(|reason| ParseError::ParseInt { token: expr.to_string(), reason })?;
+    u64::try_from(num).map_err(|_| ParseError::Negative { value: num, expr: expr.to_string() })
+}
+
+/// Go `strconv.Atoi` on a 64-bit platform.
+pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
+    let bytes = s.as_bytes();
+    if !bytes.is_empty() && bytes.len() < 19 {
+        // Go's fast path: small enough that it cannot overflow.
+        let (neg, digits) = match bytes[0] {
+            b'-' => (true, &bytes[1..]),
+            b'+' => (false, &bytes[1..]),
+            _ => (false, bytes),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(AtoiError::Syntax);
+        }
+        let n = digits.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
+        return Ok(if neg { -n } else { n });
+    }
+    // Go's ParseInt(s, 10, 0): overflow is reported as soon as it happens, even if an
+    // invalid byte follows.
+    if bytes.is_empty() {
+        return Err(AtoiError::Syntax);
+    }
+    let (neg, digits) = match bytes[0] {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() {
+        return Err(AtoiError::Syntax);
+    }
+    let mut un: u64 = 0;
+    let mut overflowed = false;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(AtoiError::Syntax);
+        }
+        match un.checked_mul(10).and_then(|n| n.checked_add(u64::from(c - b'0'))) {
+            Some(n) => un = n,
+            None => {
+                overflowed = true;
+                break;
+            }
+        }
+    }
+    const CUTOFF: u64 = 1 << 63;
+    if overflowed || (!neg && un >= CUTOFF) || (neg && un > CUTOFF) {
+        return Err(AtoiError::Range);
+    }
+    Ok(if neg { (un as i64).wrapping_neg() } else { un as i64 })
+}

@@ -1,0 +1,172 @@
+//! Agreement with the real parser: every line of tests/data/cron-schedules.jsonl (robfig/cron
+//! v3.0.1 and a v1.32 API server) must give the same verdict, error text and fire times.
+
+use batchguard::cron::{controller_schedule, go_quote, parse_standard, schedule_problems, ScheduleProblem};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+const CORPUS: &str = include_str!("data/cron-schedules.jsonl");
+
+/// The message the API server prints for one schedule problem (field path left out).
+fn full_message(schedule: &str, problem: &ScheduleProblem) -> String {
+    match problem {
+        ScheduleProblem::Required => "Required value".to_string(),
+        ScheduleProblem::Invalid(detail) => format!("Invalid value: {}: {detail}", go_quote(schedule)),
+    }
+}
+
+/// The corpus lists details only ("Required value" for the empty string); build the same
+/// full message from them.
+fn expected_message(schedule: &str, detail: &str) -> String {
+    if detail == "Required value" {
+        detail.to_string()
+    } else {
+        format!("Invalid value: {}: {detail}", go_quote(schedule))
+    }
+}
+
+/// `2026-03-29T00:30:00+01:00[Europe/Berlin]` -> (instant, Some("Europe/Berlin")).
+fn parse_start(key: &str) -> (DateTime<Utc>, Option<&str>) {
+    let (stamp, zone) = match key.split_once('[') {
+        Some((stamp, rest)) => (stamp, Some(rest.trim_end_matches(']'))),
+        None => (key, None),
+    };
+    let instant = DateTime::parse_from_rfc3339(stamp).expect("corpus start keys are RFC 3339");
+    (instant.with_timezone(&Utc), zone)
+}
+
+#[derive(Default)]
+struct Tally {
+    lines: usize,
+    verdicts: usize,
+    errors_total: usize,
+    errors_ok: usize,
+    panics: usize,
+    fire_lists_total: usize,
+    fire_lists_ok: usize,
+    mismatches: Vec<String>,
+}
+
+#[test]
+fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
+    let mut t = Tally::default();
+    for (n, line) in CORPUS.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).expect("corpus lines are JSON");
+        let schedule = row["schedule"].as_str().expect("schedule is a string");
+        t.lines += 1;
+        let parsed = parse_standard(schedule);
+        let robfig_ok = row["robfig_ok"].as_bool().expect("robfig_ok");
+        let panics = row["robfig_panic"].as_bool().expect("robfig_panic");
+
+        // Verdicts: robfig's and the API server's.
+        let problems = schedule_problems(schedule, false, false);
+        let k8s_ok = row["k8s_ok"].as_bool().expect("k8s_ok");
+        if parsed.is_ok() == robfig_ok && problems.is_empty() == k8s_ok {
+            t.verdicts += 1;
+        } else {
+            t.mismatches.push(format!("verdict line {}: {schedule:?}: ours {parsed:?} / {problems:?}", n + 1));
+        }
+
+        // Error texts: robfig's and the API server's full messages.
+        if !robfig_ok {
+            t.errors_total += 1;
+            let ours = parsed.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            let theirs = row["robfig_error"].as_str().unwrap_or_default();
+            let expected_k8s: Vec<String> = row["k8s_errors"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(|d| expected_message(schedule, d)).collect())
+                .unwrap_or_default();
+            let ours_k8s: Vec<String> = problems.iter().map(|p| full_message(schedule, p)).collect();
+            if panics {
+                // robfig panics; we must give the clear error, and the rest must agree.
+                t.panics += 1;
+                let clear = ours.contains("crashes") && ours.contains("spec.timeZone");
+                if clear && ours_k8s.len() == expected_k8s.len() && ours_k8s[1..] == expected_k8s[1..] {
+                    t.errors_ok += 1;
+                } else {
+                    t.mismatches.push(format!("panic line {}: {schedule:?}: {ours_k8s:?}", n + 1));
+                }
+            } else if ours == theirs && ours_k8s == expected_k8s {
+                t.errors_ok += 1;
+            } else {
+                t.mismatches.push(format!(
+                    "error line {}: {schedule:?}\n  ours   {ours:?} {ours_k8s:?}\n  robfig {theirs:?} {expected_k8s:?}",
+                    n + 1
+                ));
+            }
+        } else if !k8s_ok {
+            // Parsed fine but the API server rejects it (the TZ rule): compare its messages.
+            t.errors_total += 1;
+            let expected_k8s: Vec<String> = row["k8s_errors"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).map(|d| expected_message(schedule, d)).collect())
+                .unwrap_or_default();
+            let ours_k8s: Vec<String> = problems.iter().map(|p| full_message(schedule, p)).collect();
+            if ours_k8s == expected_k8s {
+                t.errors_ok += 1;
+            } else {
+                t.mismatches.push(format!("k8s error line {}: {schedule:?}: {ours_k8s:?} vs {expected_k8s:?}", n + 1));
+            }
+        }
+
+        // Fire times, per start key, compared as instants.
+        let Some(next) = row["next"].as_object() else { continue };
+        for (key, times) in next {
+            t.fire_lists_total += 1;
+            let (start, zone) = parse_start(key);
+            let expected: Vec<Option<DateTime<Utc>>> = times
+                .as_array()
+                .expect("fire times are a list")
+                .iter()
+                .map(|v| match v.as_str() {
+                    Some("never") => None,
+                    Some(s) => Some(DateTime::parse_from_rfc3339(s).expect("RFC 3339").with_timezone(&Utc)),
+                    None => panic!("fire time is not a string"),
+                })
+                .collect();
+            let ours = match controller_schedule(schedule, zone) {
+                Ok(sched) => {
+                    let mut out = Vec::new();
+                    let mut at = start;
+                    for _ in 0..expected.len() {
+                        let fire = sched.next(at);
+                        out.push(fire);
+                        match fire {
+                            Some(f) => at = f,
+                            None => break,
+                        }
+                    }
+                    out
+                }
+                Err(err) => {
+                    t.mismatches.push(format!("fire line {}: {schedule:?} [{key}]: {err}", n + 1));
+                    continue;
+                }
+            };
+            if ours == expected {
+                t.fire_lists_ok += 1;
+            } else {
+                t.mismatches.push(format!(
+                    "fire line {}: {schedule:?} [{key}]\n  ours   {ours:?}\n  robfig {expected:?}",
+                    n + 1
+                ));
+            }
+        }
+    }
+
+    println!(
+        "cron corpus: {}/{} verdicts, {}/{} error texts ({} robfig panics given a clear error), {}/{} fire-time lists",
+        t.verdicts, t.lines, t.errors_ok, t.errors_total, t.panics, t.fire_lists_ok, t.fire_lists_total
+    );
+    for m in t.mismatches.iter().take(40) {
+        println!("{m}");
+    }
+    println!(
+        "mismatches: {} verdict, {} error text, {} fire-time",
+        t.lines - t.verdicts,
+        t.errors_total - t.errors_ok,
+        t.fire_lists_total - t.fire_lists_ok
+    );
+    assert!(t.lines >= 3314, "the corpus has 3,314 lines, read {}", t.lines);
+    assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+}
