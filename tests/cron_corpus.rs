@@ -64,7 +64,10 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
         if parsed.is_ok() == robfig_ok && problems.is_empty() == k8s_ok {
             t.verdicts += 1;
         } else {
-            t.mismatches.push(format!("verdict line {}: {schedule:?}: ours {parsed:?} / {problems:?}", n + 1));
+            t.mismatches.push(format!(
+                "verdict line {}: {schedule:?}: ours {parsed:?} / {problems:?}",
+                n + 1
+            ));
         }
 
         // Error texts: robfig's and the API server's full messages.
@@ -74,7 +77,12 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
             let theirs = row["robfig_error"].as_str().unwrap_or_default();
             let expected_k8s: Vec<String> = row["k8s_errors"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(|d| expected_message(schedule, d)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|d| expected_message(schedule, d))
+                        .collect()
+                })
                 .unwrap_or_default();
             let ours_k8s: Vec<String> = problems.iter().map(|p| full_message(schedule, p)).collect();
             if panics {
@@ -84,7 +92,8 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
                 if clear && ours_k8s.len() == expected_k8s.len() && ours_k8s[1..] == expected_k8s[1..] {
                     t.errors_ok += 1;
                 } else {
-                    t.mismatches.push(format!("panic line {}: {schedule:?}: {ours_k8s:?}", n + 1));
+                    t.mismatches
+                        .push(format!("panic line {}: {schedule:?}: {ours_k8s:?}", n + 1));
                 }
             } else if ours == theirs && ours_k8s == expected_k8s {
                 t.errors_ok += 1;
@@ -99,18 +108,28 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
             t.errors_total += 1;
             let expected_k8s: Vec<String> = row["k8s_errors"]
                 .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).map(|d| expected_message(schedule, d)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|d| expected_message(schedule, d))
+                        .collect()
+                })
                 .unwrap_or_default();
             let ours_k8s: Vec<String> = problems.iter().map(|p| full_message(schedule, p)).collect();
             if ours_k8s == expected_k8s {
                 t.errors_ok += 1;
             } else {
-                t.mismatches.push(format!("k8s error line {}: {schedule:?}: {ours_k8s:?} vs {expected_k8s:?}", n + 1));
+                t.mismatches.push(format!(
+                    "k8s error line {}: {schedule:?}: {ours_k8s:?} vs {expected_k8s:?}",
+                    n + 1
+                ));
             }
         }
 
         // Fire times, per start key, compared as instants.
-        let Some(next) = row["next"].as_object() else { continue };
+        let Some(next) = row["next"].as_object() else {
+            continue;
+        };
         for (key, times) in next {
             t.fire_lists_total += 1;
             let (start, zone) = parse_start(key);
@@ -120,7 +139,11 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
                 .iter()
                 .map(|v| match v.as_str() {
                     Some("never") => None,
-                    Some(s) => Some(DateTime::parse_from_rfc3339(s).expect("RFC 3339").with_timezone(&Utc)),
+                    Some(s) => Some(
+                        DateTime::parse_from_rfc3339(s)
+                            .expect("RFC 3339")
+                            .with_timezone(&Utc),
+                    ),
                     None => panic!("fire time is not a string"),
                 })
                 .collect();
@@ -139,7 +162,8 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
                     out
                 }
                 Err(err) => {
-                    t.mismatches.push(format!("fire line {}: {schedule:?} [{key}]: {err}", n + 1));
+                    t.mismatches
+                        .push(format!("fire line {}: {schedule:?} [{key}]: {err}", n + 1));
                     continue;
                 }
             };
@@ -169,4 +193,122 @@ fn agrees_with_robfig_and_the_api_server_on_every_corpus_line() {
     );
     assert!(t.lines >= 3314, "the corpus has 3,314 lines, read {}", t.lines);
     assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
+}
+
+/// The real server's `spec.schedule` and `spec.timeZone` causes for every CronJob in the
+/// manifest corpus (CREATE): our messages must be the same list, in the same order.
+#[test]
+fn agrees_with_the_api_server_on_schedule_and_time_zone_in_the_manifest_corpus() {
+    let verdicts = std::fs::read_to_string("tests/data/manifests-corpus/verdicts.jsonl").expect("verdicts");
+    let (mut checked, mut time_zones, mut mismatches) = (0, 0, Vec::new());
+    for line in verdicts.lines().filter(|l| !l.trim().is_empty()) {
+        let row: Value = serde_json::from_str(line).expect("verdict lines are JSON");
+        if row["kind"] != "CronJob" || !(row["accepted"] == true || row["code"] == 422) {
+            continue; // decode errors (HTTP 400) and crashes never reach validation of these fields
+        }
+        let file = format!(
+            "tests/data/manifests-corpus/{}",
+            row["file"].as_str().expect("file")
+        );
+        let text = std::fs::read_to_string(&file).expect("manifest");
+        let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("manifest YAML");
+        let spec = &docs[0]["spec"];
+        let Some(schedule) = spec["schedule"].as_str() else {
+            continue;
+        };
+        let time_zone = spec["timeZone"].as_str();
+        let causes = |field: &str| -> Vec<String> {
+            row["causes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter(|c| c["field"] == field)
+                        .filter_map(|c| c["message"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let ours_schedule: Vec<String> = schedule_problems(schedule, false, time_zone.is_some())
+            .iter()
+            .map(|p| full_message(schedule, p))
+            .collect();
+        let ours_tz: Vec<String> = time_zone
+            .map(|tz| {
+                batchguard::cron::time_zone_problems(tz)
+                    .iter()
+                    .map(|d| format!("Invalid value: {}: {d}", go_quote(tz)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        checked += 1;
+        time_zones += usize::from(time_zone.is_some());
+        for (field, ours) in [("spec.schedule", ours_schedule), ("spec.timeZone", ours_tz)] {
+            let theirs = causes(field);
+            if ours != theirs {
+                mismatches.push(format!("{} {field}: ours {ours:?}, server {theirs:?}", row["id"]));
+            }
+        }
+    }
+    println!("manifest corpus: {checked} CronJobs checked, {time_zones} with spec.timeZone");
+    assert!(
+        time_zones >= 40,
+        "expected the cj-timezone-* manifests, saw {time_zones}"
+    );
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// A robfig panic must come back as an error that says what the server would do.
+#[test]
+fn tz_prefix_without_space_gives_a_clear_error_instead_of_a_panic() {
+    for schedule in [
+        "TZ=UTC",
+        "TZ=",
+        "CRON_TZ=",
+        "CRON_TZ=Europe/Berlin\t@daily",
+        "TZ=UTC\u{a0}0\u{a0}0\u{a0}*\u{a0}*\u{a0}*",
+    ] {
+        let err = parse_standard(schedule).expect_err("robfig panics on these");
+        let text = err.to_string();
+        assert!(text.starts_with("invalid schedule"), "{text}");
+        assert!(text.contains("crashes") && text.contains("HTTP 500"), "{text}");
+        assert!(text.contains("spec.timeZone"), "{text}");
+    }
+}
+
+/// Why the `cron` crate cannot be used: it wants 6-7 fields (seconds first), so the most
+/// common Kubernetes schedule is an error there, and its weekday numbers are 1-7 with
+/// Sunday = 1, so the same weekday digit fires on a different day. If the crate ever
+/// behaved like Kubernetes, these assertions would fail.
+#[test]
+fn cron_crate_disagrees_with_kubernetes() {
+    use std::str::FromStr;
+
+    // Five fields: Kubernetes accepts, the crate rejects.
+    assert!(parse_standard("*/5 * * * *").is_ok());
+    assert!(cron::Schedule::from_str("*/5 * * * *").is_err());
+
+    // "0 0 * * 1" is Monday in Kubernetes; the crate's nearest form ("0 0 0 * * 1", seconds
+    // first) is Sunday. 2026-01-01 is a Thursday.
+    let start: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().expect("valid instant");
+    let k8s = parse_standard("0 0 * * 1")
+        .expect("valid")
+        .next(start)
+        .expect("fires");
+    let crate_next = cron::Schedule::from_str("0 0 0 * * 1")
+        .expect("the crate parses six fields")
+        .after(&start)
+        .next()
+        .expect("fires");
+    assert_eq!(k8s.to_rfc3339(), "2026-01-05T00:00:00+00:00");
+    assert_eq!(crate_next.to_rfc3339(), "2026-01-04T00:00:00+00:00");
+
+    // Day-of-week 0 (Sunday in Kubernetes) is out of range for the crate, 7 the reverse.
+    assert!(parse_standard("0 0 * * 0").is_ok());
+    assert!(cron::Schedule::from_str("0 0 0 * * 0").is_err());
+    assert_eq!(
+        parse_standard("0 0 * * 7")
+            .expect_err("7 is an error")
+            .to_string(),
+        "end of range (7) above maximum (6): 7"
+    );
 }

@@ -49,7 +49,10 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
             return Err(invalid());
         }
 
-        let i = s.iter().position(|&c| c == b'.' || c.is_ascii_digit()).unwrap_or(s.len());
+        let i = s
+            .iter()
+            .position(|&c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
         if i == 0 {
             return Err(format!("time: missing unit in duration {}", time_quote(orig)));
         }
@@ -57,7 +60,11 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
         let unit_text = std::str::from_utf8(&s[..i]).unwrap_or("");
         s = &s[i..];
         let unit = unit_nanos(unit_text).ok_or_else(|| {
-            format!("time: unknown unit {} in duration {}", time_quote(unit_text), time_quote(orig))
+            format!(
+                "time: unknown unit {} in duration {}",
+                time_quote(unit_text),
+                time_quote(orig)
+            )
         })?;
         if v > LIMIT / unit {
             return Err(invalid());

@@ -62,7 +62,10 @@ pub enum ParseError {
     #[error("expected exactly 5 fields, found {found}: [{}]", fields.join(" "))]
     FieldCount { found: usize, fields: Vec<String> },
     /// A number that `strconv.Atoi` rejects.
-    #[error("failed to parse int from {token}: strconv.Atoi: parsing {}: {reason}", go_quote(token))]
+    #[error(
+        "failed to parse int from {token}: strconv.Atoi: parsing {}: {reason}",
+        go_quote(token)
+    )]
     ParseInt { token: String, reason: AtoiError },
     /// A negative step (the only place a sign survives Atoi).
     #[error("negative number ({value}) not allowed: {expr}")]
@@ -203,14 +206,18 @@ pub fn time_zone_problems(time_zone: &str) -> Vec<String> {
             && part != ".."
             && !part.starts_with('-')
             && (1..=14).contains(&part.len())
-            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
     };
     if !time_zone.split('/').all(part_ok) {
         return vec![format!("unknown time zone {time_zone}")];
     }
     let mut problems = Vec::new();
     if time_zone.eq_ignore_ascii_case("Local") {
-        problems.push("timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones".into());
+        problems.push(
+            "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones".into(),
+        );
     }
     if let Err(reason) = load_location(time_zone) {
         problems.push(reason);
@@ -218,3 +225,110 @@ pub fn time_zone_problems(time_zone: &str) -> Vec<String> {
     problems
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("valid instant")
+    }
+
+    #[test]
+    fn empty_schedule_is_only_required() {
+        assert_eq!(schedule_problems("", false, false), [ScheduleProblem::Required]);
+    }
+
+    #[test]
+    fn bad_location_and_tz_rule_both_fire_on_create() {
+        assert_eq!(
+            schedule_problems("TZ=Foo/Bar 0 * * * *", false, false),
+            [
+                ScheduleProblem::Invalid("provided bad location Foo/Bar: unknown time zone Foo/Bar".into()),
+                ScheduleProblem::Invalid(
+                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn tz_allowed_on_update_unless_time_zone_is_set() {
+        assert!(schedule_problems("TZ=UTC 0 * * * *", true, false).is_empty());
+        assert_eq!(
+            schedule_problems("TZ=UTC 0 * * * *", true, true),
+            [ScheduleProblem::Invalid(
+                "cannot use both timeZone field and TZ or CRON_TZ in schedule".into()
+            )]
+        );
+    }
+
+    #[rstest]
+    #[case("Europe/Berlin", &[])]
+    #[case("posixrules", &[])]
+    #[case("right/UTC", &[])]
+    #[case("", &["timeZone must be nil or non-empty string"])]
+    #[case("Local", &["timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"])]
+    #[case(
+        "LOCAL",
+        &[
+            "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones",
+            "unknown time zone LOCAL",
+        ]
+    )]
+    #[case("zone.tab", &["malformed time zone information"])]
+    #[case("Europe", &["is a directory"])]
+    #[case("Europe/..", &["unknown time zone Europe/.."])]
+    #[case("-x", &["unknown time zone -x"])]
+    #[case("Europe/Berlinxxxxxxxxx", &["unknown time zone Europe/Berlinxxxxxxxxx"])]
+    #[case("America/New York", &["unknown time zone America/New York"])]
+    fn validates_time_zone_like_the_api_server(#[case] tz: &str, #[case] expected: &[&str]) {
+        assert_eq!(time_zone_problems(tz), expected);
+    }
+
+    #[test]
+    fn controller_prefixes_the_time_zone_unless_the_schedule_has_tz() {
+        let s = controller_schedule("0 9 * * *", Some("Europe/Berlin")).expect("valid");
+        assert_eq!(s.zone(), Tz::Europe__Berlin);
+        assert_eq!(
+            s.next(at("2026-01-01T00:00:00Z")),
+            Some(at("2026-01-01T08:00:00Z"))
+        );
+        let s = controller_schedule("TZ=UTC 0 9 * * *", Some("Europe/Berlin")).expect("valid");
+        assert_eq!(s.zone(), Tz::UTC);
+    }
+
+    #[test]
+    fn shortest_gap_finds_the_tightest_pair() {
+        let from = at("2026-01-01T00:00:00Z");
+        let gap = |spec: &str, runs| parse_standard(spec).expect("valid").shortest_gap(from, runs);
+        assert_eq!(gap("*/5 * * * *", 10), Some(chrono::Duration::minutes(5)));
+        assert_eq!(gap("0,10 3 * * *", 10), Some(chrono::Duration::minutes(10)));
+        assert_eq!(gap("@every 30s", 10), Some(chrono::Duration::seconds(30)));
+        assert_eq!(gap("0 0 30 2 *", 10), None);
+        assert_eq!(gap("0 0 * * *", 1), None);
+    }
+
+    #[test]
+    fn never_fires_reports_impossible_dates() {
+        let from = at("2026-01-01T00:00:00Z");
+        assert!(parse_standard("0 0 30 2 *").expect("valid").never_fires(from));
+        assert!(!parse_standard("0 0 29 2 *").expect("valid").never_fires(from));
+    }
+
+    #[test]
+    fn every_exposes_its_whole_second_delay() {
+        assert_eq!(
+            parse_standard("@every 1.5s").expect("valid").every_seconds(),
+            Some(1)
+        );
+        assert_eq!(parse_standard("@hourly").expect("valid").every_seconds(), None);
+    }
+
+    #[test]
+    fn panicking_prefix_is_an_error_not_a_panic() {
+        let err = parse_standard("TZ=UTC").expect_err("robfig panics");
+        assert!(matches!(err, ParseError::TzPrefixWithoutSpace { .. }));
+        assert!(err.to_string().contains("crashes"));
+    }
+}

@@ -32,7 +32,9 @@ struct GoTime {
 
 fn offset_at(tz: Tz, unix: i64) -> Option<i64> {
     let utc = DateTime::from_timestamp(unix, 0)?.naive_utc();
-    Some(i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()))
+    Some(i64::from(
+        tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+    ))
 }
 
 impl GoTime {
@@ -58,7 +60,13 @@ impl GoTime {
         let year = year + (month - 1).div_euclid(12);
         let month = (month - 1).rem_euclid(12) + 1;
         let first = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, u32::try_from(month).ok()?, 1)?;
-        let days = first.and_hms_opt(0, 0, 0)?.and_utc().timestamp().div_euclid(86_400) + day - 1;
+        let days = first
+            .and_hms_opt(0, 0, 0)?
+            .and_utc()
+            .timestamp()
+            .div_euclid(86_400)
+            + day
+            - 1;
         let local = days * 86_400 + hour * 3600 + min * 60 + sec;
         let guess = offset_at(tz, local)?;
         let unix = local - offset_at(tz, local - guess)?;
@@ -66,7 +74,10 @@ impl GoTime {
     }
 
     fn add_seconds(self, secs: i64) -> Option<GoTime> {
-        Some(GoTime { unix: self.unix.checked_add(secs)?, tz: self.tz })
+        Some(GoTime {
+            unix: self.unix.checked_add(secs)?,
+            tz: self.tz,
+        })
     }
 }
 
@@ -102,7 +113,10 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
         return None;
     }
     // Start at the next whole second.
-    let mut t = GoTime { unix: after.timestamp().checked_add(1)?, tz };
+    let mut t = GoTime {
+        unix: after.timestamp().checked_add(1)?,
+        tz,
+    };
     let mut added = false;
     let year_limit = t.fields()?.year + 5;
     let mut steps = 0u32;
@@ -180,7 +194,15 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
             }
             if !added {
                 added = true;
-                t = GoTime::date(tz, f.year, i64::from(f.month), i64::from(f.day), i64::from(f.hour), 0, 0)?;
+                t = GoTime::date(
+                    tz,
+                    f.year,
+                    i64::from(f.month),
+                    i64::from(f.day),
+                    i64::from(f.hour),
+                    0,
+                    0,
+                )?;
             }
             t = t.add_seconds(3600)?;
             f = t.fields()?;
@@ -196,7 +218,10 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
             if !added {
                 added = true;
                 // Truncate(time.Minute) works on absolute time, not on the wall clock.
-                t = GoTime { unix: t.unix.div_euclid(60) * 60, tz };
+                t = GoTime {
+                    unix: t.unix.div_euclid(60) * 60,
+                    tz,
+                };
             }
             t = t.add_seconds(60)?;
             f = t.fields()?;
@@ -220,5 +245,117 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
         }
 
         return DateTime::from_timestamp(t.unix, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cron::parse_standard;
+    use chrono::{DateTime, Utc};
+    use rstest::rstest;
+
+    /// The first `n` fire times after `start`, as RFC 3339 in the schedule's zone.
+    fn fires(spec: &str, start: &str, n: usize) -> Vec<String> {
+        let schedule = parse_standard(spec).expect("valid schedule");
+        let mut at: DateTime<Utc> = start.parse().expect("valid start");
+        let mut out = Vec::new();
+        for _ in 0..n {
+            match schedule.next(at) {
+                Some(fire) => {
+                    out.push(fire.with_timezone(&schedule.zone()).to_rfc3339());
+                    at = fire;
+                }
+                None => {
+                    out.push("never".to_string());
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    #[rstest]
+    // Spring forward: 02:30 does not exist that day and is skipped.
+    #[case(
+        "TZ=America/New_York 30 2 * * *",
+        "2026-03-07T12:00:00Z",
+        &["2026-03-09T02:30:00-04:00", "2026-03-10T02:30:00-04:00"]
+    )]
+    #[case(
+        "TZ=Europe/Berlin 30 2 * * *",
+        "2026-03-28T12:00:00Z",
+        &["2026-03-30T02:30:00+02:00", "2026-03-31T02:30:00+02:00"]
+    )]
+    // Fall back: the repeated hour fires twice.
+    #[case(
+        "TZ=America/New_York 30 1 * * *",
+        "2026-10-31T12:00:00Z",
+        &["2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00", "2026-11-02T01:30:00-05:00"]
+    )]
+    #[case(
+        "TZ=Europe/Berlin 30 2 * * *",
+        "2026-10-24T12:00:00Z",
+        &["2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00", "2026-10-26T02:30:00+01:00"]
+    )]
+    // Havana springs forward at midnight: the day's midnight never exists, so a daily
+    // midnight job skips that day, and the only-that-day schedule waits a year.
+    #[case(
+        "TZ=America/Havana 0 0 * * *",
+        "2026-03-06T12:00:00Z",
+        &["2026-03-07T00:00:00-05:00", "2026-03-09T00:00:00-04:00"]
+    )]
+    #[case("TZ=America/Havana 0 0 8 3 *", "2026-03-01T12:00:00Z", &["2027-03-08T00:00:00-05:00"])]
+    #[case(
+        "TZ=America/Havana 0 * 8 3 *",
+        "2026-03-01T12:00:00Z",
+        &["2026-03-08T01:00:00-04:00", "2026-03-08T02:00:00-04:00"]
+    )]
+    fn follows_robfig_across_dst(#[case] spec: &str, #[case] start: &str, #[case] expected: &[&str]) {
+        assert_eq!(fires(spec, start, expected.len()), expected);
+    }
+
+    #[rstest]
+    // Neither field starred: day of month OR day of week (the 1st, or a Monday).
+    #[case("0 0 1 * 1", "2026-01-01T00:00:00Z", &["2026-01-05T00:00:00+00:00", "2026-01-12T00:00:00+00:00"])]
+    // "1-31" is not a star, so it is still OR with Monday: every day.
+    #[case("0 0 1-31 * 1", "2026-01-01T00:00:00Z", &["2026-01-02T00:00:00+00:00", "2026-01-03T00:00:00+00:00"])]
+    // A starred day of month: both must match, so only Mondays.
+    #[case("0 0 * * 1", "2026-01-01T00:00:00Z", &["2026-01-05T00:00:00+00:00"])]
+    // */2 clears the star bit: odd days OR Mondays.
+    #[case("0 0 */2 * 1", "2026-01-01T00:00:00Z", &["2026-01-03T00:00:00+00:00", "2026-01-05T00:00:00+00:00"])]
+    #[case("0 0 29 2 *", "2026-01-01T00:00:00Z", &["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"])]
+    fn matches_days_with_the_star_bit_rule(
+        #[case] spec: &str,
+        #[case] start: &str,
+        #[case] expected: &[&str],
+    ) {
+        assert_eq!(fires(spec, start, expected.len()), expected);
+    }
+
+    #[rstest]
+    #[case("0 0 30 2 *")]
+    #[case("0 0 31 4 *")]
+    #[case(", * * * *")]
+    #[case("0 0 , * ,")]
+    fn never_fires(#[case] spec: &str) {
+        assert_eq!(fires(spec, "2026-01-01T00:00:00Z", 1), ["never"]);
+    }
+
+    #[test]
+    fn gives_up_after_five_years() {
+        // The next 29 February after 2097 is in 2104 (2100 is not a leap year): beyond the limit.
+        assert_eq!(fires("0 0 29 2 *", "2097-01-01T00:00:00Z", 1), ["never"]);
+    }
+
+    #[test]
+    fn every_adds_the_delay_to_the_whole_second() {
+        assert_eq!(
+            fires("@every 90s", "2026-01-01T00:00:00.750Z", 2),
+            ["2026-01-01T00:01:30+00:00", "2026-01-01T00:03:00+00:00"]
+        );
+        assert_eq!(
+            fires("@every 0s", "2026-01-01T00:00:00Z", 1),
+            ["2026-01-01T00:00:01+00:00"]
+        );
     }
 }

@@ -31,9 +31,21 @@ struct Bounds {
     names: &'static [(&'static str, u64)],
 }
 
-const MINUTES: Bounds = Bounds { min: 0, max: 59, names: &[] };
-const HOURS: Bounds = Bounds { min: 0, max: 23, names: &[] };
-const DOM: Bounds = Bounds { min: 1, max: 31, names: &[] };
+const MINUTES: Bounds = Bounds {
+    min: 0,
+    max: 59,
+    names: &[],
+};
+const HOURS: Bounds = Bounds {
+    min: 0,
+    max: 23,
+    names: &[],
+};
+const DOM: Bounds = Bounds {
+    min: 1,
+    max: 31,
+    names: &[],
+};
 const MONTHS: Bounds = Bounds {
     min: 1,
     max: 12,
@@ -55,7 +67,15 @@ const MONTHS: Bounds = Bounds {
 const DOW: Bounds = Bounds {
     min: 0,
     max: 6,
-    names: &[("sun", 0), ("mon", 1), ("tue", 2), ("wed", 3), ("thu", 4), ("fri", 5), ("sat", 6)],
+    names: &[
+        ("sun", 0),
+        ("mon", 1),
+        ("tue", 2),
+        ("wed", 3),
+        ("thu", 4),
+        ("fri", 5),
+        ("sat", 6),
+    ],
 };
 
 /// robfig `Parser.Parse` with the options `ParseStandard` uses.
@@ -69,12 +89,16 @@ pub(crate) fn parse(spec: &str) -> Result<(Parsed, Location), ParseError> {
         // robfig slices spec[eq+1:i] with i = index of the first ASCII space; with none,
         // i is -1 and Go panics. Both indexes sit on ASCII bytes, so slicing is safe here.
         let Some(space) = spec.find(' ') else {
-            return Err(ParseError::TzPrefixWithoutSpace { spec: spec.to_string() });
+            return Err(ParseError::TzPrefixWithoutSpace {
+                spec: spec.to_string(),
+            });
         };
         let eq = spec.find('=').expect("the prefix holds an '='");
         let name = &spec[eq + 1..space];
-        loc = load_location(name)
-            .map_err(|reason| ParseError::BadLocation { name: name.to_string(), reason })?;
+        loc = load_location(name).map_err(|reason| ParseError::BadLocation {
+            name: name.to_string(),
+            reason,
+        })?;
         spec = spec[space..].trim();
     }
 
@@ -101,7 +125,15 @@ pub(crate) fn parse(spec: &str) -> Result<(Parsed, Location), ParseError> {
 
 fn parse_descriptor(descriptor: &str) -> Result<Parsed, ParseError> {
     let all = |b: &Bounds| get_bits(b.min, b.max, 1) | STAR_BIT;
-    let spec = |minute, hour, dom, month, dow| Parsed::Spec(SpecBits { minute, hour, dom, month, dow });
+    let spec = |minute, hour, dom, month, dow| {
+        Parsed::Spec(SpecBits {
+            minute,
+            hour,
+            dom,
+            month,
+            dow,
+        })
+    };
     match descriptor {
         "@yearly" | "@annually" => return Ok(spec(1, 1, 1 << 1, 1 << 1, all(&DOW))),
         "@monthly" => return Ok(spec(1, 1, 1 << 1, all(&MONTHS), all(&DOW))),
@@ -115,7 +147,9 @@ fn parse_descriptor(descriptor: &str) -> Result<Parsed, ParseError> {
             descriptor: descriptor.to_string(),
             reason,
         })?;
-        return Ok(Parsed::Every { seconds: every_delay_seconds(nanos) });
+        return Ok(Parsed::Every {
+            seconds: every_delay_seconds(nanos),
+        });
     }
     Err(ParseError::UnrecognizedDescriptor(descriptor.to_string()))
 }
@@ -168,13 +202,25 @@ fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, ParseError> {
 
     let expr = || expr.to_string();
     if start < bounds.min {
-        return Err(ParseError::BelowMinimum { start, min: bounds.min, expr: expr() });
+        return Err(ParseError::BelowMinimum {
+            start,
+            min: bounds.min,
+            expr: expr(),
+        });
     }
     if end > bounds.max {
-        return Err(ParseError::AboveMaximum { end, max: bounds.max, expr: expr() });
+        return Err(ParseError::AboveMaximum {
+            end,
+            max: bounds.max,
+            expr: expr(),
+        });
     }
     if start > end {
-        return Err(ParseError::BeyondEnd { start, end, expr: expr() });
+        return Err(ParseError::BeyondEnd {
+            start,
+            end,
+            expr: expr(),
+        });
     }
     if step == 0 {
         return Err(ParseError::StepIsZero(expr()));
@@ -222,8 +268,14 @@ fn go_to_lower(s: &str) -> String {
 }
 
 fn must_parse_int(expr: &str) -> Result<u64, ParseError> {
-    let num = atoi(expr).map_err(|reason| ParseError::ParseInt { token: expr.to_string(), reason })?;
-    u64::try_from(num).map_err(|_| ParseError::Negative { value: num, expr: expr.to_string() })
+    let num = atoi(expr).map_err(|reason| ParseError::ParseInt {
+        token: expr.to_string(),
+        reason,
+    })?;
+    u64::try_from(num).map_err(|_| ParseError::Negative {
+        value: num,
+        expr: expr.to_string(),
+    })
 }
 
 /// Go `strconv.Atoi` on a 64-bit platform.
@@ -261,7 +313,10 @@ pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
         if !c.is_ascii_digit() {
             return Err(AtoiError::Syntax);
         }
-        match un.checked_mul(10).and_then(|n| n.checked_add(u64::from(c - b'0'))) {
+        match un
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(c - b'0')))
+        {
             Some(n) => un = n,
             None => {
                 overflowed = true;
@@ -273,5 +328,197 @@ pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
     if overflowed || (!neg && un >= CUTOFF) || (neg && un > CUTOFF) {
         return Err(AtoiError::Range);
     }
-    Ok(if neg { (un as i64).wrapping_neg() } else { un as i64 })
+    Ok(if neg {
+        (un as i64).wrapping_neg()
+    } else {
+        un as i64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cron::parse_standard;
+    use rstest::rstest;
+
+    fn bits(spec: &str) -> SpecBits {
+        match parse(spec) {
+            Ok((Parsed::Spec(bits), _)) => bits,
+            other => panic!("{spec:?} should parse to a field spec, got {other:?}"),
+        }
+    }
+
+    fn set(values: &[u32]) -> u64 {
+        values.iter().fold(0, |b, v| b | 1 << v)
+    }
+
+    #[rstest]
+    #[case("0 0 * * *")]
+    #[case("*/5 * * * *")]
+    #[case("0 0 1 jan *")]
+    #[case("0 0 * JAN-Mar MON-fri")]
+    #[case("0 0 * * FRİ")]
+    #[case("? ? ? ? ?")]
+    #[case("*-5 ?-x * * *")]
+    #[case("1,,2 * * * *")]
+    #[case(", * * * *")]
+    #[case("+5 05 * * *")]
+    #[case("0 0 30 2 *")]
+    #[case("5/15 * * * *")]
+    #[case("0 0 * * sun-sat/2")]
+    #[case("0 0 * * 0")]
+    #[case("  0\t0 *\u{a0}* *  ")]
+    #[case("@yearly")]
+    #[case("@every 0s")]
+    #[case("@every -5m")]
+    #[case("@every 1.5s")]
+    #[case("TZ=Europe/Berlin 0 0 * * *")]
+    #[case("CRON_TZ= 0 0 * * *")]
+    #[case("TZ=Local @daily")]
+    fn accepts(#[case] spec: &str) {
+        assert!(
+            parse_standard(spec).is_ok(),
+            "{spec:?}: {:?}",
+            parse_standard(spec)
+        );
+    }
+
+    #[rstest]
+    #[case("", "empty spec string")]
+    #[case("* * * * 7", "end of range (7) above maximum (6): 7")]
+    #[case("0 2-7/1 * *", "expected exactly 5 fields, found 4: [0 2-7/1 * *]")]
+    #[case("0 0 10 * * ?", "expected exactly 5 fields, found 6: [0 0 10 * * ?]")]
+    #[case(" @daily", "expected exactly 5 fields, found 1: [@daily]")]
+    #[case(" ", "expected exactly 5 fields, found 0: []")]
+    #[case(
+        "0 0 L * *",
+        "failed to parse int from L: strconv.Atoi: parsing \"L\": invalid syntax"
+    )]
+    #[case(
+        "0 0 * * monday",
+        "failed to parse int from monday: strconv.Atoi: parsing \"monday\": invalid syntax"
+    )]
+    #[case(
+        "jan * * * *",
+        "failed to parse int from jan: strconv.Atoi: parsing \"jan\": invalid syntax"
+    )]
+    #[case(
+        "1- * * * *",
+        "failed to parse int from : strconv.Atoi: parsing \"\": invalid syntax"
+    )]
+    #[case(
+        "1\u{200b}0 * * * *",
+        "failed to parse int from 1\u{200b}0: strconv.Atoi: parsing \"1\\u200b0\": invalid syntax"
+    )]
+    #[case(
+        "99999999999999999999 * * * *",
+        "failed to parse int from 99999999999999999999: strconv.Atoi: parsing \"99999999999999999999\": value out of range"
+    )]
+    #[case("*/-1 * * * *", "negative number (-1) not allowed: -1")]
+    #[case("* * 0 * *", "beginning of range (0) below minimum (1): 0")]
+    #[case("* * * 0-3 *", "beginning of range (0) below minimum (1): 0-3")]
+    #[case("60 * * * *", "end of range (60) above maximum (59): 60")]
+    #[case("* * * * sat-sun", "beginning of range (6) beyond end of range (0): sat-sun")]
+    #[case("*/0 * * * *", "step of range should be a positive number: */0")]
+    #[case("1-2-3 * * * *", "too many hyphens: 1-2-3")]
+    #[case("1/2/3 * * * *", "too many slashes: 1/2/3")]
+    #[case(
+        "x/2/3 * * * *",
+        "failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"
+    )]
+    #[case(
+        "* * * * mon/tue",
+        "failed to parse int from tue: strconv.Atoi: parsing \"tue\": invalid syntax"
+    )]
+    #[case("@reboot", "unrecognized descriptor: @reboot")]
+    #[case("@Daily", "unrecognized descriptor: @Daily")]
+    #[case("@daily ", "unrecognized descriptor: @daily ")]
+    #[case("@every", "unrecognized descriptor: @every")]
+    #[case(
+        "@every 5",
+        "failed to parse duration @every 5: time: missing unit in duration \"5\""
+    )]
+    #[case(
+        "@every  5m",
+        "failed to parse duration @every  5m: time: invalid duration \" 5m\""
+    )]
+    #[case(
+        "TZ=Foo/Bar 0 * * * *",
+        "provided bad location Foo/Bar: unknown time zone Foo/Bar"
+    )]
+    #[case("TZ=UTC\t0 0 * * *", "provided bad location UTC\t0: unknown time zone UTC\t0")]
+    #[case(
+        "TZ=../x 0 * * * *",
+        "provided bad location ../x: time: invalid location name"
+    )]
+    fn rejects_with_robfig_text(#[case] spec: &str, #[case] message: &str) {
+        assert_eq!(
+            parse_standard(spec).map(|_| ()).map_err(|e| e.to_string()),
+            Err(message.to_string())
+        );
+    }
+
+    #[test]
+    fn single_value_with_step_runs_to_the_field_maximum() {
+        assert_eq!(bits("5/15 * * * *").minute, set(&[5, 20, 35, 50]));
+        assert_eq!(bits("* * */10 * *").dom, set(&[1, 11, 21, 31]));
+    }
+
+    #[test]
+    fn step_above_one_clears_the_star_bit_and_step_one_keeps_it() {
+        assert_eq!(bits("* * */2 * *").dom & STAR_BIT, 0);
+        assert_ne!(bits("* * */1 * *").dom & STAR_BIT, 0);
+    }
+
+    #[test]
+    fn anything_after_a_star_hyphen_is_ignored() {
+        assert_eq!(bits("*-5 ?-x * * *"), bits("* * * * *"));
+    }
+
+    #[test]
+    fn empty_list_items_are_dropped() {
+        assert_eq!(bits("1,,2 * * * *").minute, set(&[1, 2]));
+        assert_eq!(bits(", * * * *").minute, 0);
+    }
+
+    #[test]
+    fn names_match_in_any_case_and_dotted_capital_i_lowers_to_i() {
+        assert_eq!(bits("0 0 * * FRİ").dow, set(&[5]));
+        assert_eq!(bits("0 0 * DeC sUn").month, set(&[12]));
+    }
+
+    #[rstest]
+    #[case("5", Ok(5))]
+    #[case("+5", Ok(5))]
+    #[case("-5", Ok(-5))]
+    #[case("007", Ok(7))]
+    #[case("9223372036854775807", Ok(i64::MAX))]
+    #[case("-9223372036854775808", Ok(i64::MIN))]
+    #[case("9223372036854775808", Err(AtoiError::Range))]
+    #[case("99999999999999999999x", Err(AtoiError::Range))]
+    #[case("x99999999999999999999", Err(AtoiError::Syntax))]
+    #[case("", Err(AtoiError::Syntax))]
+    #[case("+", Err(AtoiError::Syntax))]
+    #[case("1_000", Err(AtoiError::Syntax))]
+    #[case("0x1F", Err(AtoiError::Syntax))]
+    #[case("１", Err(AtoiError::Syntax))]
+    #[case(" 1", Err(AtoiError::Syntax))]
+    fn atoi_matches_go(#[case] input: &str, #[case] expected: Result<i64, AtoiError>) {
+        assert_eq!(atoi(input), expected);
+    }
+
+    #[test]
+    fn zero_width_space_is_not_whitespace_but_nbsp_is() {
+        // Go's strings.Fields (and Rust's split_whitespace) use White_Space: U+200B is not in it.
+        assert_eq!(
+            parse_standard("0\u{200b}0 * * * *")
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err(
+                "failed to parse int from 0\u{200b}0: strconv.Atoi: parsing \"0\\u200b0\": invalid syntax"
+                    .to_string()
+            )
+        );
+        assert_eq!(bits("0\u{a0}0 * *\u{a0}*").hour, set(&[0]));
+    }
 }

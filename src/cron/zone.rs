@@ -27,8 +27,15 @@ impl Location {
 }
 
 /// Files in the zoneinfo directory that are not TZif data (Debian tzdata 2025b).
-const NON_ZONE_FILES: &[&str] =
-    &["iso3166.tab", "leap-seconds.list", "leapseconds", "tzdata.zi", "zone.tab", "zone1970.tab", "zonenow.tab"];
+const NON_ZONE_FILES: &[&str] = &[
+    "iso3166.tab",
+    "leap-seconds.list",
+    "leapseconds",
+    "tzdata.zi",
+    "zone.tab",
+    "zone1970.tab",
+    "zonenow.tab",
+];
 
 /// Linux limits: PATH_MAX (with the terminating NUL) and NAME_MAX.
 const PATH_MAX: usize = 4096;
@@ -59,13 +66,15 @@ pub(crate) fn load_location(name: &str) -> Result<Location, String> {
     if ZONEINFO_DIR.len() + 1 + name.len() >= PATH_MAX {
         return Err("file name too long".into());
     }
-    resolve_path(name).map(Location::Zone).map_err(|errno| match errno {
-        Errno::NotFound => format!("unknown time zone {name}"),
-        Errno::NotDirectory => "not a directory".into(),
-        Errno::IsDirectory => "is a directory".into(),
-        Errno::NameTooLong => "file name too long".into(),
-        Errno::Malformed => "malformed time zone information".into(),
-    })
+    resolve_path(name)
+        .map(Location::Zone)
+        .map_err(|errno| match errno {
+            Errno::NotFound => format!("unknown time zone {name}"),
+            Errno::NotDirectory => "not a directory".into(),
+            Errno::IsDirectory => "is a directory".into(),
+            Errno::NameTooLong => "file name too long".into(),
+            Errno::Malformed => "malformed time zone information".into(),
+        })
 }
 
 enum Errno {
@@ -195,7 +204,13 @@ mod tests {
 
     #[test]
     fn rejects_overlong_names() {
-        assert_eq!(load_location(&"x".repeat(300)), Err("file name too long".to_string()));
-        assert_eq!(load_location(&"x/".repeat(3000)), Err("file name too long".to_string()));
+        assert_eq!(
+            load_location(&"x".repeat(300)),
+            Err("file name too long".to_string())
+        );
+        assert_eq!(
+            load_location(&"x/".repeat(3000)),
+            Err("file name too long".to_string())
+        );
     }
 }
