@@ -312,3 +312,87 @@ fn cron_crate_disagrees_with_kubernetes() {
         "end of range (7) above maximum (6): 7"
     );
 }
+
+/// Never panic, whatever the input: random strings from the grammar's alphabet plus the
+/// characters that broke other ports (tabs, NBSP, zero-width space, multi-byte letters).
+#[test]
+fn never_panics_on_random_schedules_and_zones() {
+    const ALPHABET: &[&str] = &[
+        "0",
+        "1",
+        "2",
+        "5",
+        "7",
+        "9",
+        "59",
+        "60",
+        "*",
+        "?",
+        "-",
+        "/",
+        ",",
+        " ",
+        " ",
+        "\t",
+        "\u{a0}",
+        "\u{200b}",
+        "@",
+        "@every ",
+        "@daily",
+        "TZ=",
+        "CRON_TZ=",
+        "Europe/Berlin",
+        "UTC",
+        "Local",
+        "..",
+        ".",
+        "/",
+        "jan",
+        "MON",
+        "İ",
+        "é",
+        "１",
+        "L",
+        "W",
+        "#",
+        "+",
+        "h",
+        "m",
+        "s",
+        "µs",
+        "x",
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    let start: DateTime<Utc> = "2026-03-29T00:30:00Z".parse().expect("valid instant");
+    let mut parsed = 0;
+    for _ in 0..20_000 {
+        let s: String = if next() % 2 == 0 {
+            let len = next() % 12;
+            (0..len).map(|_| ALPHABET[next() % ALPHABET.len()]).collect()
+        } else {
+            // Five fields drawn from field-shaped pieces, so many of them parse.
+            const PIECES: &[&str] = &[
+                "*", "?", "0", "1-5", "*/7", "2,,3", "sun-sat", "jan", "30", "5/15",
+            ];
+            let fields: Vec<&str> = (0..5).map(|_| PIECES[next() % PIECES.len()]).collect();
+            let prefix = ["", "TZ=America/New_York ", "CRON_TZ=Australia/Lord_Howe "][next() % 3];
+            format!("{prefix}{}", fields.join(" "))
+        };
+        let _ = schedule_problems(&s, next() % 2 == 0, next() % 2 == 0);
+        let _ = batchguard::cron::time_zone_problems(&s);
+        let _ = go_quote(&s);
+        if let Ok(schedule) = parse_standard(&s) {
+            parsed += 1;
+            let _ = schedule.next(start);
+            let _ = schedule.shortest_gap(start, 3);
+        }
+    }
+    // The alphabet is meant to reach the accepting paths too, not only errors.
+    assert!(parsed > 2_000, "only {parsed} random schedules parsed");
+}

@@ -223,7 +223,16 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
                     tz,
                 };
             }
-            t = t.add_seconds(60)?;
+            // Go steps one minute at a time and stops at the first matching minute or at
+            // minute 0; jump straight there when the offset is the same at both ends (so no
+            // transition, e.g. Lord Howe's half-hour one, could change the minutes seen).
+            let target = (f.minute + 1..60).find(|&m| bit(s.minute, m)).unwrap_or(60);
+            let jump = t.add_seconds(i64::from(target - f.minute) * 60)?;
+            t = if target - f.minute > 1 && offset_at(tz, jump.unix)? == offset_at(tz, t.unix)? {
+                jump
+            } else {
+                t.add_seconds(60)?
+            };
             f = t.fields()?;
             if f.minute == 0 {
                 continue 'wrap;
@@ -237,7 +246,9 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
             if !added {
                 added = true;
             }
-            t = t.add_seconds(1)?;
+            // Go adds one second at a time until second 0 and then wraps; nothing else is
+            // looked at on the way, so jumping there is the same walk.
+            t = t.add_seconds(i64::from(60 - f.second))?;
             f = t.fields()?;
             if f.second == 0 {
                 continue 'wrap;
