@@ -106,11 +106,18 @@ pub(crate) fn parse(spec: &str) -> Result<(Parsed, Location), ParseError> {
         return parse_descriptor(spec).map(|parsed| (parsed, loc));
     }
 
-    let fields: Vec<&str> = spec.split_whitespace().collect();
-    if fields.len() != 5 {
+    let mut fields = [""; 5];
+    let mut found = 0;
+    for (i, field) in spec.split_whitespace().enumerate() {
+        if let Some(slot) = fields.get_mut(i) {
+            *slot = field;
+        }
+        found = i + 1;
+    }
+    if found != 5 {
         return Err(ParseError::FieldCount {
-            found: fields.len(),
-            fields: fields.iter().map(|f| f.to_string()).collect(),
+            found,
+            fields: spec.split_whitespace().map(str::to_string).collect(),
         });
     }
     let bits = SpecBits {
@@ -166,29 +173,36 @@ fn get_field(field: &str, bounds: &Bounds) -> Result<u64, ParseError> {
 /// robfig `getRange`, checks in its order: parse, below minimum, above maximum, start beyond
 /// end, zero step.
 fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, ParseError> {
-    let range_and_step: Vec<&str> = expr.split('/').collect();
-    let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
-    let single_digit = low_and_high.len() == 1;
+    // Go's strings.Split keeps empty pieces; only the first two pieces and the count matter.
+    let mut slashes = expr.split('/');
+    let range = slashes.next().unwrap_or_default();
+    let step_text = slashes.next();
+    let too_many_slashes = slashes.next().is_some();
+    let mut hyphens = range.split('-');
+    let low = hyphens.next().unwrap_or_default();
+    let high = hyphens.next();
+    let too_many_hyphens = hyphens.next().is_some();
+    let single_digit = high.is_none();
 
     let (start, mut end, mut extra);
-    if low_and_high[0] == "*" || low_and_high[0] == "?" {
+    if low == "*" || low == "?" {
         start = bounds.min;
         end = bounds.max;
         extra = STAR_BIT;
     } else {
-        start = parse_int_or_name(low_and_high[0], bounds.names)?;
-        end = match low_and_high.len() {
-            1 => start,
-            2 => parse_int_or_name(low_and_high[1], bounds.names)?,
-            _ => return Err(ParseError::TooManyHyphens(expr.to_string())),
+        start = parse_int_or_name(low, bounds.names)?;
+        end = match (high, too_many_hyphens) {
+            (None, _) => start,
+            (Some(high), false) => parse_int_or_name(high, bounds.names)?,
+            (Some(_), true) => return Err(ParseError::TooManyHyphens(expr.to_string())),
         };
         extra = 0;
     }
 
-    let step = match range_and_step.len() {
-        1 => 1,
-        2 => {
-            let step = must_parse_int(range_and_step[1])?;
+    let step = match (step_text, too_many_slashes) {
+        (None, _) => 1,
+        (Some(step_text), false) => {
+            let step = must_parse_int(step_text)?;
             if single_digit {
                 end = bounds.max;
             }
@@ -197,7 +211,7 @@ fn get_range(expr: &str, bounds: &Bounds) -> Result<u64, ParseError> {
             }
             step
         }
-        _ => return Err(ParseError::TooManySlashes(expr.to_string())),
+        (Some(_), true) => return Err(ParseError::TooManySlashes(expr.to_string())),
     };
 
     let expr = || expr.to_string();
@@ -242,29 +256,28 @@ fn get_bits(min: u64, max: u64, step: u64) -> u64 {
 }
 
 fn parse_int_or_name(expr: &str, names: &[(&str, u64)]) -> Result<u64, ParseError> {
-    if !names.is_empty() {
-        let lower = go_to_lower(expr);
-        if let Some(&(_, value)) = names.iter().find(|(name, _)| *name == lower) {
+    // robfig looks up strings.ToLower(expr); Go lowers rune by rune, so a name match needs
+    // exactly three runes, compared after the same per-rune mapping.
+    if !names.is_empty() && expr.chars().count() == 3 {
+        let lowered = expr.chars().map(go_lower_rune);
+        if let Some(&(_, value)) = names.iter().find(|(name, _)| name.chars().eq(lowered.clone())) {
             return Ok(value);
         }
     }
     must_parse_int(expr)
 }
 
-/// Go `strings.ToLower`: per-rune simple lowercase mapping, so `İ` becomes a plain `i`.
-fn go_to_lower(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c == '\u{130}' {
-                return 'i';
-            }
-            let mut lower = c.to_lowercase();
-            match (lower.next(), lower.next()) {
-                (Some(l), None) => l,
-                _ => c,
-            }
-        })
-        .collect()
+/// Go `unicode.ToLower`: the simple one-rune mapping, so `İ` becomes a plain `i` (Rust's
+/// `to_lowercase` gives `i` plus a combining dot there).
+fn go_lower_rune(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
 }
 
 fn must_parse_int(expr: &str) -> Result<u64, ParseError> {

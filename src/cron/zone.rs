@@ -66,6 +66,10 @@ pub(crate) fn load_location(name: &str) -> Result<Location, String> {
     if ZONEINFO_DIR.len() + 1 + name.len() >= PATH_MAX {
         return Err("file name too long".into());
     }
+    // A plain IANA name resolves to its own file; only odd paths need the walk below.
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Ok(Location::Zone(tz));
+    }
     resolve_path(name)
         .map(Location::Zone)
         .map_err(|errno| match errno {
