@@ -109,6 +109,12 @@ fn cannot_match(s: &SpecBits) -> bool {
 
 /// robfig `SpecSchedule.Next` (second field fixed at 0) in `tz`; `None` for Go's zero time.
 pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    walk(s, tz, after, true)
+}
+
+/// The walk itself; `jump` skips the one-second and one-minute steps where Go's walk is
+/// known to land (tests run it both ways to prove the results are the same).
+fn walk(s: &SpecBits, tz: Tz, after: DateTime<Utc>, jump: bool) -> Option<DateTime<Utc>> {
     if cannot_match(s) {
         return None;
     }
@@ -227,9 +233,9 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
             // minute 0; jump straight there when the offset is the same at both ends (so no
             // transition, e.g. Lord Howe's half-hour one, could change the minutes seen).
             let target = (f.minute + 1..60).find(|&m| bit(s.minute, m)).unwrap_or(60);
-            let jump = t.add_seconds(i64::from(target - f.minute) * 60)?;
-            t = if target - f.minute > 1 && offset_at(tz, jump.unix)? == offset_at(tz, t.unix)? {
-                jump
+            let landing = t.add_seconds(i64::from(target - f.minute) * 60)?;
+            t = if jump && target - f.minute > 1 && offset_at(tz, landing.unix)? == offset_at(tz, t.unix)? {
+                landing
             } else {
                 t.add_seconds(60)?
             };
@@ -248,7 +254,7 @@ pub(crate) fn spec_next(s: &SpecBits, tz: Tz, after: DateTime<Utc>) -> Option<Da
             }
             // Go adds one second at a time until second 0 and then wraps; nothing else is
             // looked at on the way, so jumping there is the same walk.
-            t = t.add_seconds(i64::from(60 - f.second))?;
+            t = t.add_seconds(if jump { i64::from(60 - f.second) } else { 1 })?;
             f = t.fields()?;
             if f.second == 0 {
                 continue 'wrap;
@@ -356,6 +362,50 @@ mod tests {
     fn gives_up_after_five_years() {
         // The next 29 February after 2097 is in 2104 (2100 is not a leap year): beyond the limit.
         assert_eq!(fires("0 0 29 2 *", "2097-01-01T00:00:00Z", 1), ["never"]);
+    }
+
+    #[test]
+    fn jumping_walk_matches_the_step_by_step_walk() {
+        use super::walk;
+        use crate::cron::parse::{parse, Parsed};
+        let zones = [
+            "Europe/Berlin",
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "America/Havana",
+            "Asia/Kathmandu",
+        ];
+        let specs = [
+            "*/5 * * * *",
+            "7,53 */3 * * *",
+            "30 2 * * *",
+            "0 0 * * *",
+            "15-45/15 1,2 * * 0",
+            "59 23 * * *",
+        ];
+        let starts = [
+            "2026-03-08T05:58:30Z",
+            "2026-04-04T15:29:59Z",
+            "2026-10-03T15:00:00Z",
+            "2026-11-01T05:30:00Z",
+        ];
+        for zone in zones {
+            for spec in specs {
+                let Ok((Parsed::Spec(bits), _)) = parse(spec) else {
+                    panic!("{spec} parses")
+                };
+                let tz: chrono_tz::Tz = zone.parse().expect("known zone");
+                for start in starts {
+                    let mut at: DateTime<Utc> = start.parse().expect("valid start");
+                    for _ in 0..40 {
+                        let fast = walk(&bits, tz, at, true);
+                        assert_eq!(fast, walk(&bits, tz, at, false), "{spec} in {zone} after {at}");
+                        let Some(next) = fast else { break };
+                        at = next;
+                    }
+                }
+            }
+        }
     }
 
     #[test]
