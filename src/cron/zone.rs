@@ -95,14 +95,15 @@ fn resolve_path(name: &str) -> Result<Tz, Errno> {
     let mut prefix = String::new();
     let mut current = Node::Directory;
     for component in name.split('/') {
+        // Anything after a file, even "." or the empty piece of a trailing slash, is ENOTDIR.
+        if !matches!(current, Node::Directory) {
+            return Err(Errno::NotDirectory);
+        }
         if component.is_empty() || component == "." {
             continue;
         }
         if component.len() > NAME_MAX {
             return Err(Errno::NameTooLong);
-        }
-        if !matches!(current, Node::Directory) {
-            return Err(Errno::NotDirectory);
         }
         if !prefix.is_empty() {
             prefix.push('/');
@@ -113,7 +114,6 @@ fn resolve_path(name: &str) -> Result<Tz, Errno> {
     match current {
         Node::Directory => Err(Errno::IsDirectory),
         Node::NonZoneFile => Err(Errno::Malformed),
-        Node::Zone(_) if name.ends_with('/') => Err(Errno::NotDirectory),
         Node::Zone(tz) => Ok(tz),
     }
 }
@@ -200,6 +200,8 @@ mod tests {
     #[case(".", "is a directory")]
     #[case("UTC/x", "not a directory")]
     #[case("Europe/Berlin/", "not a directory")]
+    #[case("Europe/Berlin/.", "not a directory")]
+    #[case("zone.tab/", "not a directory")]
     #[case("posix/zone.tab", "unknown time zone posix/zone.tab")]
     #[case("a\0b", "invalid argument")]
     fn rejects_like_go(#[case] name: &str, #[case] message: &str) {
