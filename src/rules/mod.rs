@@ -248,3 +248,6 @@ pub fn check_manifest(
     crate::apidefaults::prepare_for_create(kind, &mut object);
     check(kind, &object, policy, ctx)
 }
+
+#[cfg(test)]
+mod tests;
