@@ -88,7 +88,10 @@ pub fn prepare_for_create(kind: Kind, object: &mut Value) {
         return;
     };
     if let Some(meta) = child_object(obj, "metadata") {
-        let has_name = meta.get("name").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        let has_name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
         let prefix = meta
             .get("generateName")
             .and_then(Value::as_str)
@@ -340,11 +343,15 @@ mod tests {
         let pfp = json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]});
         let mut job = json!({"spec": {"podFailurePolicy": pfp.clone()}});
         apply_defaults(Kind::Job, &mut job);
-        assert_eq!(job["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["status"], "True");
+        assert_eq!(
+            job["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["status"],
+            "True"
+        );
         assert_eq!(job["spec"]["podReplacementPolicy"], "Failed");
         let mut cj = json!({"spec": {"jobTemplate": {"spec": {"podFailurePolicy": pfp}}}});
         apply_defaults(Kind::CronJob, &mut cj);
-        let pattern = &cj["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0];
+        let pattern =
+            &cj["spec"]["jobTemplate"]["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0];
         assert!(pattern.get("status").is_none());
         assert!(cj["spec"]["jobTemplate"]["spec"].get("backoffLimit").is_none());
     }
@@ -405,7 +412,11 @@ mod tests {
     fn matches_the_defaults_a_real_api_server_applied() {
         for (kind, template, capture) in [
             (Kind::Job, "job.template.yaml", "job-create.mutate.json"),
-            (Kind::CronJob, "cronjob.template.yaml", "cronjob-create.mutate.json"),
+            (
+                Kind::CronJob,
+                "cronjob.template.yaml",
+                "cronjob-create.mutate.json",
+            ),
         ] {
             let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/admission/");
             let yaml = std::fs::read_to_string(format!("{dir}{template}")).expect("template");
@@ -434,13 +445,19 @@ mod tests {
             Value::Object(m) => {
                 m.remove("creationTimestamp");
                 m.remove("resources");
-                if m.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+                if m.get("metadata")
+                    .and_then(Value::as_object)
+                    .is_some_and(Map::is_empty)
+                {
                     m.remove("metadata");
                 }
                 for child in m.values_mut() {
                     strip_artifacts(child);
                 }
-                if m.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+                if m.get("metadata")
+                    .and_then(Value::as_object)
+                    .is_some_and(Map::is_empty)
+                {
                     m.remove("metadata");
                 }
             }

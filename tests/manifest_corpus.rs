@@ -22,7 +22,9 @@ fn cron_dependent(id: &str, causes: &[Value]) -> bool {
     id.starts_with("cj-schedule-")
         || id.starts_with("cj-timezone-")
         || id.starts_with("cj-tzcombo-")
-        || causes.iter().any(|c| cron_field(c["field"].as_str().unwrap_or_default()))
+        || causes
+            .iter()
+            .any(|c| cron_field(c["field"].as_str().unwrap_or_default()))
 }
 
 fn cron_field(field: &str) -> bool {
@@ -48,7 +50,11 @@ fn normalize(message: &str, generate_name: Option<&str>) -> String {
         while let Some(i) = rest.find(&cut) {
             out.push_str(&rest[..i + cut.len()]);
             let after = &rest[i + cut.len()..];
-            let n = after.chars().take(5).take_while(char::is_ascii_alphanumeric).count();
+            let n = after
+                .chars()
+                .take(5)
+                .take_while(char::is_ascii_alphanumeric)
+                .count();
             if n == 5 {
                 out.push_str("*****");
                 rest = &after[5..];
@@ -60,9 +66,14 @@ fn normalize(message: &str, generate_name: Option<&str>) -> String {
         m = out;
     }
     if let Some(value) = m.strip_prefix("Invalid value: ") {
-        let go_syntax = ["map[", "[]", "v1.", "batch.", "&"].iter().any(|p| value.starts_with(p));
+        let go_syntax = ["map[", "[]", "v1.", "batch.", "&"]
+            .iter()
+            .any(|p| value.starts_with(p));
         if go_syntax {
-            let end = [value.rfind("}: "), value.rfind("): ")].into_iter().flatten().max();
+            let end = [value.rfind("}: "), value.rfind("): ")]
+                .into_iter()
+                .flatten()
+                .max();
             if let Some(end) = end {
                 return format!("Invalid value: <go value>{}", &value[end + 1..]);
             }
@@ -149,7 +160,10 @@ fn manifest_corpus_matches_the_api_server() {
         let manifest = doc.value.expect("non-empty manifest");
         let generate_name = manifest["metadata"]["generateName"].as_str().map(str::to_string);
         let findings = check_manifest(kind, &manifest, &policy, &ctx);
-        let errors: Vec<&Finding> = findings.iter().filter(|f| f.severity == Severity::Error).collect();
+        let errors: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
 
         let accepted = v["accepted"].as_bool().expect("accepted");
         let no_response = v.get("no_response").is_some_and(|n| !n.is_null());
@@ -166,7 +180,10 @@ fn manifest_corpus_matches_the_api_server() {
             problems.push(format!(
                 "verdict: expected {}, got {:?}",
                 if accepted { "accepted" } else { "rejected" },
-                errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>()
+                errors
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
             ));
         }
 
@@ -192,7 +209,10 @@ fn manifest_corpus_matches_the_api_server() {
                 _ => problems.push("expected exactly one decode-error finding".to_string()),
             }
         } else if !accepted {
-            let mut want: Vec<&str> = causes.iter().map(|c| c["field"].as_str().expect("field")).collect();
+            let mut want: Vec<&str> = causes
+                .iter()
+                .map(|c| c["field"].as_str().expect("field"))
+                .collect();
             let mut got: Vec<&str> = errors.iter().map(|f| f.field.as_str()).collect();
             want.sort_unstable();
             got.sort_unstable();
@@ -204,7 +224,10 @@ fn manifest_corpus_matches_the_api_server() {
                 // With the cron stub, everything but the schedule and time zone must still agree.
                 let rest = |v: &[&str]| v.iter().filter(|f| !cron_field(f)).count();
                 let strip = |v: &Vec<&str>| -> Vec<String> {
-                    v.iter().filter(|f| !cron_field(f)).map(|f| f.to_string()).collect()
+                    v.iter()
+                        .filter(|f| !cron_field(f))
+                        .map(|f| f.to_string())
+                        .collect()
                 };
                 if forgiven && (rest(&want) != rest(&got) || strip(&want) != strip(&got)) {
                     hard_failures.push(format!("{id}: non-schedule fields differ: {want:?} vs {got:?}"));
@@ -261,7 +284,11 @@ fn manifest_corpus_matches_the_api_server() {
         if problems.is_empty() {
             entry.0 += 1;
         } else {
-            let report = format!("{id} ({}): {}", v["varies"].as_str().unwrap_or_default(), problems.join("; "));
+            let report = format!(
+                "{id} ({}): {}",
+                v["varies"].as_str().unwrap_or_default(),
+                problems.join("; ")
+            );
             if forgiven {
                 soft_failures.push(report);
             } else {
@@ -327,5 +354,8 @@ fn normalize_masks_only_unstable_parts() {
         normalize("must be '77f465b2-37f7-4b14-9976-93ce470bd8be'", None),
         "must be '<uid>'"
     );
-    assert_eq!(normalize("Invalid value: \"x\": bad", None), "Invalid value: \"x\": bad");
+    assert_eq!(
+        normalize("Invalid value: \"x\": bad", None),
+        "Invalid value: \"x\": bad"
+    );
 }

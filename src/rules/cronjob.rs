@@ -18,7 +18,11 @@ pub(crate) fn validate(cj: &Value, ctx: &Context, errs: &mut Errs) {
         (Operation::Update, Some(old)) => Some(get(old, &["spec"]).unwrap_or(&Value::Null)),
         _ => None,
     };
-    meta::object_meta(meta_v, errs);
+    if old_spec.is_none() {
+        meta::object_meta(meta_v, errs);
+    }
+    // `ValidateObjectMetaUpdate`: the name cannot change (so its format is not re-checked),
+    // labels and annotations are checked again.
     if let (Some(old), Operation::Update) = (ctx.old, ctx.operation) {
         let (n, o) = (
             as_str(get(cj, &["metadata", "name"])).unwrap_or_default(),
@@ -32,6 +36,9 @@ pub(crate) fn validate(cj: &Value, ctx: &Context, errs: &mut Errs) {
                 "field is immutable",
             );
         }
+        let mp = FieldPath::root("metadata");
+        meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
+        meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
     }
     cronjob_spec(spec, old_spec, errs);
     if ctx.operation == Operation::Create {

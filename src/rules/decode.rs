@@ -83,7 +83,10 @@ static POD_SPEC: Schema = Schema {
     fields: &[
         ("activeDeadlineSeconds", Ty::Int64),
         ("containers", Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER))),
-        ("initContainers", Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER))),
+        (
+            "initContainers",
+            Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER)),
+        ),
         ("restartPolicy", Ty::Str("v1.RestartPolicy")),
         ("terminationGracePeriodSeconds", Ty::Int64),
     ],
@@ -92,7 +95,10 @@ static POD_SPEC: Schema = Schema {
 static POD_TEMPLATE_SPEC: Schema = Schema {
     go_type: "v1.PodTemplateSpec",
     name: "PodTemplateSpec",
-    fields: &[("metadata", Ty::Struct(&OBJECT_META)), ("spec", Ty::Struct(&POD_SPEC))],
+    fields: &[
+        ("metadata", Ty::Struct(&OBJECT_META)),
+        ("spec", Ty::Struct(&POD_SPEC)),
+    ],
 };
 
 static ON_EXIT_CODES: Schema = Schema {
@@ -183,7 +189,10 @@ static JOB_SPEC: Schema = Schema {
 static JOB_TEMPLATE_SPEC: Schema = Schema {
     go_type: "v1.JobTemplateSpec",
     name: "JobTemplateSpec",
-    fields: &[("metadata", Ty::Struct(&OBJECT_META)), ("spec", Ty::Struct(&JOB_SPEC))],
+    fields: &[
+        ("metadata", Ty::Struct(&OBJECT_META)),
+        ("spec", Ty::Struct(&JOB_SPEC)),
+    ],
 };
 
 static CRONJOB_SPEC: Schema = Schema {
@@ -259,13 +268,39 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
         Kind::Job => &JOB,
         Kind::CronJob => &CRONJOB,
     };
-    let err = walk_struct(obj, schema, &FieldPath { api: String::new(), loc: Vec::new() }, &[])?;
+    if !obj.is_object() && !obj.is_null() {
+        return Some(Finding {
+            rule: "decode-error",
+            severity: Severity::Error,
+            origin: Origin::Api,
+            field: "(object)".into(),
+            reason: Reason::FieldValueInvalid,
+            message: format!(
+                "{k} in version \"v1\" cannot be handled as a {k}: json: cannot unmarshal {} into Go value of type {}",
+                json_kind(obj),
+                schema.go_type
+            ),
+            location: Vec::new(),
+        });
+    }
+    let err = walk_struct(
+        obj,
+        schema,
+        &FieldPath {
+            api: String::new(),
+            loc: Vec::new(),
+        },
+        &[],
+    )?;
     let what = match &err.context {
         Some((st, field)) => format!(
             "json: cannot unmarshal {} into Go struct field {st}.{field} of type {}",
             err.value, err.go_type
         ),
-        None => format!("json: cannot unmarshal {} into Go value of type {}", err.value, err.go_type),
+        None => format!(
+            "json: cannot unmarshal {} into Go value of type {}",
+            err.value, err.go_type
+        ),
     };
     Some(Finding {
         rule: "decode-error",

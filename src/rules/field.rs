@@ -133,7 +133,12 @@ impl Errs {
     }
 
     pub fn required(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
-        self.push(rule, p, Reason::FieldValueRequired, with_detail("Required value", detail));
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueRequired,
+            with_detail("Required value", detail),
+        );
     }
 
     /// `value` is already rendered (see [`quote`] and the `go_*` helpers).
@@ -148,15 +153,30 @@ impl Errs {
 
     /// `field.Invalid` with `OmitValueType`: no value printed.
     pub fn invalid_omit(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
-        self.push(rule, p, Reason::FieldValueInvalid, with_detail("Invalid value", detail));
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueInvalid,
+            with_detail("Invalid value", detail),
+        );
     }
 
     pub fn not_supported(&mut self, rule: &'static str, p: &FieldPath, value: &str, supported: &[&str]) {
-        self.push(rule, p, Reason::FieldValueNotSupported, not_supported_message(value, supported));
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueNotSupported,
+            not_supported_message(value, supported),
+        );
     }
 
     pub fn duplicate(&mut self, rule: &'static str, p: &FieldPath, value: &str) {
-        self.push(rule, p, Reason::FieldValueDuplicate, format!("Duplicate value: {value}"));
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueDuplicate,
+            format!("Duplicate value: {value}"),
+        );
     }
 
     pub fn too_many(&mut self, rule: &'static str, p: &FieldPath, n: usize, max: usize) {
@@ -178,7 +198,12 @@ impl Errs {
     }
 
     pub fn forbidden(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
-        self.push(rule, p, Reason::FieldValueForbidden, with_detail("Forbidden", detail));
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueForbidden,
+            with_detail("Forbidden", detail),
+        );
     }
 }
 
@@ -193,7 +218,10 @@ fn with_detail(body: &str, detail: &str) -> String {
 /// `Unsupported value: "x": supported values: "A", "B"`.
 pub(crate) fn not_supported_message(value: &str, supported: &[&str]) -> String {
     let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
-    format!("Unsupported value: {value}: supported values: {}", list.join(", "))
+    format!(
+        "Unsupported value: {value}: supported values: {}",
+        list.join(", ")
+    )
 }
 
 /// Go's `%q` of a `[]string`: `["A" "B"]`.
@@ -351,7 +379,9 @@ mod tests {
 
     #[test]
     fn prints_api_and_real_paths() {
-        let p = FieldPath::root("spec").child("template").alias("labels", &["metadata", "labels"]);
+        let p = FieldPath::root("spec")
+            .child("template")
+            .alias("labels", &["metadata", "labels"]);
         assert_eq!(p.api, "spec.template.labels");
         assert_eq!(p.loc.len(), 4);
         let q = FieldPath::root("spec").child("rules").index(2).key("a/b");

@@ -43,6 +43,9 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
     if ctx.operation == Operation::Update {
         if let Some(old) = ctx.old {
             name_immutable(job, old, errs);
+            let mp = FieldPath::root("metadata");
+            meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
+            meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
             job_spec_with_selector(spec, &spec_p, errs);
             spec_update(spec, get(old, &["spec"]).unwrap_or(&Value::Null), &spec_p, errs);
         }
@@ -72,7 +75,10 @@ fn generated_selector(job: &Value, errs: &mut Errs) {
     let uid = uid(job);
     let name = name(job);
     let tmpl_labels = get(job, &["spec", "template", "metadata", "labels"]);
-    let labels_p = FieldPath::root("spec").child("template").child("metadata").child("labels");
+    let labels_p = FieldPath::root("spec")
+        .child("template")
+        .child("metadata")
+        .child("labels");
     for (key, want) in [
         (LEGACY_CONTROLLER_UID_LABEL, uid),
         (LEGACY_JOB_NAME_LABEL, name),
@@ -81,7 +87,11 @@ fn generated_selector(job: &Value, errs: &mut Errs) {
     ] {
         let have = tmpl_labels.and_then(|l| l.as_object()).and_then(|l| l.get(key));
         match have {
-            None => errs.required("selector-generated-label", &labels_p.key(key), &format!("must be '{want}'")),
+            None => errs.required(
+                "selector-generated-label",
+                &labels_p.key(key),
+                &format!("must be '{want}'"),
+            ),
             Some(v) if v.as_str() != Some(want) => errs.invalid(
                 "selector-generated-label",
                 &labels_p.key(key),
@@ -200,7 +210,9 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
         for e in names::domain_prefixed_path(managed_by) {
             match e {
                 names::DomainPathError::Required => errs.required("invalid-managed-by", &mp, ""),
-                names::DomainPathError::Invalid(v, m) => errs.invalid("invalid-managed-by", &mp, &quote(&v), &m),
+                names::DomainPathError::Invalid(v, m) => {
+                    errs.invalid("invalid-managed-by", &mp, &quote(&v), &m)
+                }
             }
         }
         if managed_by.len() > MAX_MANAGED_BY_LENGTH {
@@ -275,7 +287,9 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
                         "indexed-limit",
                         &p.child("maxFailedIndexes"),
                         &m.to_string(),
-                        &format!("must be less than or equal to {MAX_FAILED_INDEXES_HIGH_COMPLETIONS} {high}"),
+                        &format!(
+                            "must be less than or equal to {MAX_FAILED_INDEXES_HIGH_COMPLETIONS} {high}"
+                        ),
                     );
                 }
             }
@@ -312,14 +326,25 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
                 "requires indexed completion mode",
             );
         } else {
-            success_policy(sp, completions, &p.child("successPolicy"), template_of_cronjob, errs);
+            success_policy(
+                sp,
+                completions,
+                &p.child("successPolicy"),
+                template_of_cronjob,
+                errs,
+            );
         }
     }
     if let Some(prp) = as_str(get(spec, &["podReplacementPolicy"])) {
         let pp = p.child("podReplacementPolicy");
         if pfp.is_some() {
             if prp != "Failed" {
-                errs.not_supported("unsupported-pod-replacement-policy", &pp, &quote(prp), &["Failed"]);
+                errs.not_supported(
+                    "unsupported-pod-replacement-policy",
+                    &pp,
+                    &quote(prp),
+                    &["Failed"],
+                );
             }
         } else if prp != "Failed" && prp != "TerminatingOrFailed" {
             errs.not_supported(
@@ -335,9 +360,18 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
     let rp = as_str(get(template, &["spec", "restartPolicy"])).unwrap_or_default();
     let rp_p = p.child("template").child("spec").child("restartPolicy");
     if rp == "Always" || rp.is_empty() {
-        errs.required("restart-policy-required", &rp_p, "valid values: \"OnFailure\", \"Never\"");
+        errs.required(
+            "restart-policy-required",
+            &rp_p,
+            "valid values: \"OnFailure\", \"Never\"",
+        );
     } else if rp != "OnFailure" && rp != "Never" {
-        errs.not_supported("unsupported-restart-policy", &rp_p, &quote(rp), &["OnFailure", "Never"]);
+        errs.not_supported(
+            "unsupported-restart-policy",
+            &rp_p,
+            &quote(rp),
+            &["OnFailure", "Never"],
+        );
     } else if pfp.is_some() && rp != "Never" {
         errs.invalid(
             "restart-policy-with-pod-failure-policy",
@@ -350,9 +384,16 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
 
 fn pod_failure_policy(spec: &Value, pfp: &Value, p: &FieldPath, errs: &mut Errs) {
     let rules_p = p.child("rules");
-    let rules: &[Value] = get(pfp, &["rules"]).and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let rules: &[Value] = get(pfp, &["rules"])
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     if rules.len() > MAX_POD_FAILURE_POLICY_RULES {
-        errs.too_many("pod-failure-policy-rules", &rules_p, rules.len(), MAX_POD_FAILURE_POLICY_RULES);
+        errs.too_many(
+            "pod-failure-policy-rules",
+            &rules_p,
+            rules.len(),
+            MAX_POD_FAILURE_POLICY_RULES,
+        );
     }
     let mut containers: HashSet<&str> = HashSet::new();
     for key in ["containers", "initContainers"] {
@@ -381,7 +422,12 @@ fn pod_failure_policy(spec: &Value, pfp: &Value, p: &FieldPath, errs: &mut Errs)
                 );
             }
         } else if !actions.contains(&action) {
-            errs.not_supported("pod-failure-policy-action", &rp.child("action"), &quote(action), &actions);
+            errs.not_supported(
+                "pod-failure-policy-action",
+                &rp.child("action"),
+                &quote(action),
+                &actions,
+            );
         }
         let on_exit = get(rule, &["onExitCodes"]);
         let conditions: &[Value] = get(rule, &["onPodConditions"])
@@ -420,7 +466,12 @@ fn on_exit_codes(oe: &Value, p: &FieldPath, containers: &HashSet<&str>, errs: &m
             &format!("valid values: {}", go_quoted_list(&ops)),
         );
     } else if !ops.contains(&op) {
-        errs.not_supported("pod-failure-policy-operator", &p.child("operator"), &quote(op), &ops);
+        errs.not_supported(
+            "pod-failure-policy-operator",
+            &p.child("operator"),
+            &quote(op),
+            &ops,
+        );
     }
     if let Some(name) = as_str(get(oe, &["containerName"])) {
         if !containers.contains(name) {
@@ -446,7 +497,12 @@ fn on_exit_codes(oe: &Value, p: &FieldPath, containers: &HashSet<&str>, errs: &m
             "at least one value is required",
         );
     } else if values.len() > MAX_EXIT_CODE_VALUES {
-        errs.too_many("pod-failure-policy-values", &vp, values.len(), MAX_EXIT_CODE_VALUES);
+        errs.too_many(
+            "pod-failure-policy-values",
+            &vp,
+            values.len(),
+            MAX_EXIT_CODE_VALUES,
+        );
     }
     let mut ordered = true;
     let mut seen = HashSet::new();
@@ -467,7 +523,12 @@ fn on_exit_codes(oe: &Value, p: &FieldPath, containers: &HashSet<&str>, errs: &m
         }
     }
     if !ordered {
-        errs.invalid("pod-failure-policy-values", &vp, &go_int32_slice(raw), "must be ordered");
+        errs.invalid(
+            "pod-failure-policy-values",
+            &vp,
+            &go_int32_slice(raw),
+            "must be ordered",
+        );
     }
 }
 
@@ -485,7 +546,12 @@ fn on_pod_conditions(conditions: &[Value], p: &FieldPath, errs: &mut Errs) {
         let cp = p.index(j);
         let t = as_str(get(c, &["type"])).unwrap_or_default();
         for m in names::qualified_name(t) {
-            errs.invalid("pod-failure-policy-condition-type", &cp.child("type"), &quote(t), &m);
+            errs.invalid(
+                "pod-failure-policy-condition-type",
+                &cp.child("type"),
+                &quote(t),
+                &m,
+            );
         }
         let status = as_str(get(c, &["status"])).unwrap_or_default();
         if status.is_empty() {
@@ -507,7 +573,9 @@ fn on_pod_conditions(conditions: &[Value], p: &FieldPath, errs: &mut Errs) {
 
 fn success_policy(sp: &Value, completions: Option<i64>, p: &FieldPath, in_cronjob: bool, errs: &mut Errs) {
     let rules_p = p.child("rules");
-    let rules: &[Value] = get(sp, &["rules"]).and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let rules: &[Value] = get(sp, &["rules"])
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     if rules.is_empty() {
         errs.required(
             "success-policy-rules",
@@ -516,7 +584,12 @@ fn success_policy(sp: &Value, completions: Option<i64>, p: &FieldPath, in_cronjo
         );
     }
     if rules.len() > MAX_SUCCESS_POLICY_RULES {
-        errs.too_many("success-policy-rules", &rules_p, rules.len(), MAX_SUCCESS_POLICY_RULES);
+        errs.too_many(
+            "success-policy-rules",
+            &rules_p,
+            rules.len(),
+            MAX_SUCCESS_POLICY_RULES,
+        );
     }
     for (i, rule) in rules.iter().enumerate() {
         let rp = rules_p.index(i);
@@ -579,7 +652,9 @@ fn success_policy(sp: &Value, completions: Option<i64>, p: &FieldPath, in_cronjo
                     "success-policy-count",
                     &cp,
                     &count.to_string(),
-                    &format!("must be less than or equal to {completions} (the number of specified completions)"),
+                    &format!(
+                        "must be less than or equal to {completions} (the number of specified completions)"
+                    ),
                 );
             }
             if indexes.is_some() && count > total {
@@ -664,7 +739,9 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
     );
     let pod = get(template, &["spec"]).unwrap_or(&Value::Null);
     let sp = p.child("spec");
-    let containers: &[Value] = get(pod, &["containers"]).and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let containers: &[Value] = get(pod, &["containers"])
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
     if containers.is_empty() {
         errs.required("containers-required", &sp.child("containers"), "");
     } else {
@@ -806,7 +883,10 @@ fn template_changed(spec: &Value, old: &Value) -> bool {
                 if let Some(a) = s.get_mut("affinity").and_then(Value::as_object_mut) {
                     a.remove("nodeAffinity");
                 }
-                if s.get("affinity").and_then(Value::as_object).is_some_and(|a| a.is_empty()) {
+                if s.get("affinity")
+                    .and_then(Value::as_object)
+                    .is_some_and(|a| a.is_empty())
+                {
                     s.remove("affinity");
                 }
             }
@@ -831,7 +911,10 @@ mod tests {
             indexes_format("1-2-3", 5),
             Err("the fragment \"1-2-3\" violates the requirement that an index interval can have at most two parts separated by '-'".to_string())
         );
-        assert_eq!(indexes_format("0-5", 5), Err("too large index: \"5\"".to_string()));
+        assert_eq!(
+            indexes_format("0-5", 5),
+            Err("too large index: \"5\"".to_string())
+        );
         assert_eq!(
             indexes_format("0-2,1", 5),
             Err("non-increasing order, previous: 2, current: 1".to_string())

@@ -18,7 +18,11 @@ pub(crate) fn object_meta(meta: &Value, errs: &mut Errs) {
         }
     }
     match as_str(get(meta, &["name"])).filter(|s| !s.is_empty()) {
-        None => errs.required("name-required", &p.child("name"), "name or generateName is required"),
+        None => errs.required(
+            "name-required",
+            &p.child("name"),
+            "name or generateName is required",
+        ),
         Some(name) => {
             for m in names::name_is_dns_subdomain(name, false) {
                 errs.invalid("invalid-name", &p.child("name"), &quote(name), &m);
@@ -199,8 +203,12 @@ mod tests {
     fn rejects_bad_label_key_and_value() {
         let errs = run(json!({"name": "a", "labels": {"bad key": "-x"}}));
         assert_eq!(errs.len(), 2);
-        assert!(errs[0].1.starts_with("Invalid value: \"bad key\": name part must consist"));
-        assert!(errs[1].1.starts_with("Invalid value: \"-x\": a valid label must be"));
+        assert!(errs[0]
+            .1
+            .starts_with("Invalid value: \"bad key\": name part must consist"));
+        assert!(errs[1]
+            .1
+            .starts_with("Invalid value: \"-x\": a valid label must be"));
     }
 
     #[test]
@@ -213,8 +221,14 @@ mod tests {
     #[test]
     fn matches_selectors() {
         let labels = json!({"app": "demo", "tier": "x"});
-        assert!(selector_matches(Some(&json!({"matchLabels": {"app": "demo"}})), Some(&labels)));
-        assert!(!selector_matches(Some(&json!({"matchLabels": {"app": "x"}})), Some(&labels)));
+        assert!(selector_matches(
+            Some(&json!({"matchLabels": {"app": "demo"}})),
+            Some(&labels)
+        ));
+        assert!(!selector_matches(
+            Some(&json!({"matchLabels": {"app": "x"}})),
+            Some(&labels)
+        ));
         assert!(selector_matches(
             Some(&json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["demo"]}]})),
             Some(&labels)
@@ -233,6 +247,9 @@ mod tests {
         );
         assert!(!ok);
         assert_eq!(errs.0[0].field, "spec.selector.matchExpressions[0].operator");
-        assert_eq!(errs.0[0].message, "Invalid value: \"Equals\": not a valid selector operator");
+        assert_eq!(
+            errs.0[0].message,
+            "Invalid value: \"Equals\": not a valid selector operator"
+        );
     }
 }

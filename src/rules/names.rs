@@ -40,7 +40,8 @@ fn max_len_error(n: usize) -> String {
 fn is_label_shape(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -68,7 +69,11 @@ pub(crate) fn dns1123_label(s: &str) -> Vec<String> {
         if is_subdomain_shape(s) {
             errs.push("must not contain dots".to_string());
         } else {
-            errs.push(regex_error(DNS1123_LABEL_MSG, DNS1123_LABEL_FMT, &["my-name", "123-abc"]));
+            errs.push(regex_error(
+                DNS1123_LABEL_MSG,
+                DNS1123_LABEL_FMT,
+                &["my-name", "123-abc"],
+            ));
         }
     }
     errs
@@ -131,7 +136,11 @@ pub(crate) fn qualified_name(s: &str) -> Vec<String> {
     if !is_qualified_part(name) {
         errs.push(format!(
             "name part {}",
-            regex_error(QUALIFIED_NAME_MSG, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
+            regex_error(
+                QUALIFIED_NAME_MSG,
+                QUALIFIED_NAME_FMT,
+                &["MyName", "my.name", "123-abc"]
+            )
         ));
     }
     errs
@@ -229,7 +238,10 @@ mod tests {
     #[test]
     fn checks_domain_prefixed_paths() {
         assert!(domain_prefixed_path("kueue.x-k8s.io/multikueue").is_empty());
-        assert!(matches!(domain_prefixed_path("").as_slice(), [DomainPathError::Required]));
+        assert!(matches!(
+            domain_prefixed_path("").as_slice(),
+            [DomainPathError::Required]
+        ));
         assert_eq!(domain_prefixed_path("example.com/").len(), 1);
         match domain_prefixed_path("example.com/foo bar").as_slice() {
             [DomainPathError::Invalid(v, m)] => {

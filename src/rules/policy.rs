@@ -197,7 +197,14 @@ fn human(secs: i64) -> String {
 }
 
 fn advice(rule: &'static str, p: &FieldPath, message: String) -> Finding {
-    finding(rule, Severity::Warning, Origin::Advice, p, Reason::FieldValueInvalid, message)
+    finding(
+        rule,
+        Severity::Warning,
+        Origin::Advice,
+        p,
+        Reason::FieldValueInvalid,
+        message,
+    )
 }
 
 /// The default-on warnings of `warnings:` in the policy file.
@@ -213,8 +220,8 @@ pub(crate) fn advise(kind: Kind, obj: &Value, warnings: &Warnings, ctx: &Context
     if warnings.never_firing_schedule && !schedule.is_empty() && !super::cronjob::crashes_parser(schedule) {
         if let Ok(parsed) = cron::controller_schedule(schedule, tz) {
             if parsed.next(ctx.now).is_none() {
-                let why = impossible_dates(schedule)
-                    .unwrap_or_else(|| "no run in the next 5 years".to_string());
+                let why =
+                    impossible_dates(schedule).unwrap_or_else(|| "no run in the next 5 years".to_string());
                 out.push(advice(
                     "never-firing-schedule",
                     &sp.child("schedule"),

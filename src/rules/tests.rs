@@ -107,7 +107,9 @@ fn rejects_missing_restart_policy_as_the_api_server_does() {
 
 #[test]
 fn rejects_unknown_restart_policy_twice() {
-    let obj = cronjob(json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "never"}}}}}}));
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "never"}}}}}}),
+    );
     assert_eq!(
         errors(Kind::CronJob, &obj),
         vec![
@@ -139,7 +141,9 @@ fn rejects_negative_job_scalars(#[case] key: &str) {
     let obj = job(json!({"spec": {key: -1}}));
     assert_eq!(
         errors(Kind::Job, &obj),
-        vec![format!("spec.{key}: Invalid value: -1: must be greater than or equal to 0")]
+        vec![format!(
+            "spec.{key}: Invalid value: -1: must be greater than or equal to 0"
+        )]
     );
 }
 
@@ -151,7 +155,9 @@ fn rejects_negative_cronjob_scalars(#[case] key: &str) {
     let obj = cronjob(json!({"spec": {key: -1}}));
     assert_eq!(
         errors(Kind::CronJob, &obj),
-        vec![format!("spec.{key}: Invalid value: -1: must be greater than or equal to 0")]
+        vec![format!(
+            "spec.{key}: Invalid value: -1: must be greater than or equal to 0"
+        )]
     );
 }
 
@@ -191,7 +197,11 @@ fn rejects_pod_failure_policy_rules(#[case] pfp: Value, #[case] want: &str) {
 #[test]
 fn defaults_empty_condition_status_for_jobs_but_not_cronjob_templates() {
     let pfp = json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]});
-    assert!(errors(Kind::Job, &job(json!({"spec": {"podFailurePolicy": pfp.clone()}}))).is_empty());
+    assert!(errors(
+        Kind::Job,
+        &job(json!({"spec": {"podFailurePolicy": pfp.clone()}}))
+    )
+    .is_empty());
     let obj = cronjob(json!({"spec": {"jobTemplate": {"spec": {
         "podFailurePolicy": pfp,
         "template": {"spec": {"restartPolicy": "Never"}}
@@ -225,13 +235,18 @@ fn rejects_success_policy_without_indexed_mode() {
 #[test]
 fn rejects_the_success_policy_crash_clearly() {
     let sp = json!({"rules": [{"succeededCount": 1}]});
-    let obj = cronjob(json!({"spec": {"jobTemplate": {"spec": {"completionMode": "Indexed", "successPolicy": sp.clone()}}}}));
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"completionMode": "Indexed", "successPolicy": sp.clone()}}}}),
+    );
     let rules = rules_of(Kind::CronJob, &obj, &Policy::default());
     assert!(rules.contains(&"server-crash"), "{rules:?}");
-    let job_obj = job(json!({"spec": {"completionMode": "Indexed", "parallelism": 3, "successPolicy": sp.clone()}}));
+    let job_obj =
+        job(json!({"spec": {"completionMode": "Indexed", "parallelism": 3, "successPolicy": sp.clone()}}));
     assert!(rules_of(Kind::Job, &job_obj, &Policy::default()).contains(&"server-crash"));
     // Without parallelism, defaulting sets completions to 1 and the API server copes.
-    let fine = job(json!({"spec": {"completionMode": "Indexed", "successPolicy": {"rules": [{"succeededIndexes": "0"}]}}}));
+    let fine = job(
+        json!({"spec": {"completionMode": "Indexed", "successPolicy": {"rules": [{"succeededIndexes": "0"}]}}}),
+    );
     assert!(errors(Kind::Job, &fine).is_empty());
 }
 
@@ -250,13 +265,15 @@ fn rejects_long_job_name_via_generated_label() {
     assert_eq!(errs.len(), 2);
     assert!(errs
         .iter()
-        .all(|e| e.starts_with("spec.template.labels: Invalid value: \"aaaa") && e.ends_with("must be no more than 63 characters")));
+        .all(|e| e.starts_with("spec.template.labels: Invalid value: \"aaaa")
+            && e.ends_with("must be no more than 63 characters")));
 }
 
 #[test]
 fn rejects_indexed_job_whose_last_hostname_is_too_long() {
     let name = "a".repeat(62);
-    let obj = job(json!({"metadata": {"name": name}, "spec": {"completionMode": "Indexed", "completions": 10}}));
+    let obj =
+        job(json!({"metadata": {"name": name}, "spec": {"completionMode": "Indexed", "completions": 10}}));
     assert_eq!(
         errors(Kind::Job, &obj),
         vec![format!(
@@ -281,7 +298,11 @@ fn rejects_names_that_are_not_dns_subdomains(#[case] kind: Kind, #[case] name: &
 
 #[test]
 fn warns_on_dotted_names_like_the_api_server() {
-    let f = findings(Kind::Job, &job(json!({"metadata": {"name": "my.job"}})), &Policy::default());
+    let f = findings(
+        Kind::Job,
+        &job(json!({"metadata": {"name": "my.job"}})),
+        &Policy::default(),
+    );
     assert_eq!(f.len(), 1);
     assert_eq!((f[0].severity, f[0].origin), (Severity::Warning, Origin::Api));
     assert_eq!(f[0].message, "this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [must not contain dots]");
@@ -293,7 +314,9 @@ fn rejects_cronjob_names_over_52_characters_on_create_only() {
     let obj = cronjob(json!({"metadata": {"name": name}}));
     assert_eq!(
         errors(Kind::CronJob, &obj),
-        vec![format!("metadata.name: Invalid value: \"{name}\": must be no more than 52 characters")]
+        vec![format!(
+            "metadata.name: Invalid value: \"{name}\": must be no more than 52 characters"
+        )]
     );
     let ctx = Context {
         operation: Operation::Update,
@@ -315,7 +338,9 @@ fn applies_the_52_character_limit_to_generated_names(#[case] prefix_len: usize, 
 
 #[test]
 fn rejects_user_selector_without_manual_selector() {
-    let obj = job(json!({"spec": {"selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "demo"}}}}}));
+    let obj = job(
+        json!({"spec": {"selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "demo"}}}}}),
+    );
     let errs = errors(Kind::Job, &obj);
     assert_eq!(errs.len(), 1);
     assert!(errs[0].starts_with("spec.selector: Invalid value: v1.LabelSelector{"));
@@ -324,7 +349,9 @@ fn rejects_user_selector_without_manual_selector() {
 
 #[test]
 fn rejects_manual_selector_that_misses_the_template() {
-    let obj = job(json!({"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "other"}}}}}));
+    let obj = job(
+        json!({"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "other"}}}}}),
+    );
     assert_eq!(
         errors(Kind::Job, &obj),
         vec!["spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"]
@@ -342,7 +369,9 @@ fn rejects_foreign_generated_label_values() {
 
 #[test]
 fn rejects_selectors_in_cronjob_templates() {
-    let obj = cronjob(json!({"spec": {"jobTemplate": {"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}}}}}));
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}}}}}),
+    );
     let errs = errors(Kind::CronJob, &obj);
     assert_eq!(errs.len(), 2);
     assert!(errs[0].ends_with("`selector` will be auto-generated"));
@@ -403,7 +432,10 @@ fn ratchets_tz_in_schedule_on_update() {
         return;
     }
     let tz = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
-    assert_eq!(rules_of(Kind::CronJob, &tz, &Policy::default()), vec!["tz-in-schedule"]);
+    assert_eq!(
+        rules_of(Kind::CronJob, &tz, &Policy::default()),
+        vec!["tz-in-schedule"]
+    );
     let mut stored = tz.clone();
     crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
     let ctx = Context {
@@ -418,7 +450,9 @@ fn ratchets_tz_in_schedule_on_update() {
     let mut both = stored.clone();
     both["spec"]["timeZone"] = json!("UTC");
     let f = check(Kind::CronJob, &both, &Policy::default(), &ctx);
-    assert!(f.iter().any(|f| f.severity == Severity::Error && f.rule == "tz-in-schedule"));
+    assert!(f
+        .iter()
+        .any(|f| f.severity == Severity::Error && f.rule == "tz-in-schedule"));
 }
 
 #[test]
@@ -447,7 +481,10 @@ fn warns_about_tz_prefix_on_update_without_the_parser() {
         now: now(),
     };
     let f = check(Kind::CronJob, &stored, &Policy::default(), &ctx);
-    let w = f.iter().find(|f| f.rule == "tz-prefix-on-update").expect("warning");
+    let w = f
+        .iter()
+        .find(|f| f.rule == "tz-prefix-on-update")
+        .expect("warning");
     assert_eq!((w.severity, w.origin), (Severity::Warning, Origin::Advice));
     let mut quiet = Policy::default();
     quiet.warnings.tz_prefix_on_update = false;
@@ -501,12 +538,36 @@ fn policy(yaml: &str) -> Policy {
 }
 
 #[rstest]
-#[case(Kind::Job, "rules:\n  allowedRestartPolicies: [OnFailure]\n", "allowed-restart-policies")]
-#[case(Kind::CronJob, "rules:\n  allowedRestartPolicies: [Never]\n", "allowed-restart-policies")]
-#[case(Kind::Job, "rules:\n  allowedCompletionModes: [Indexed]\n", "allowed-completion-modes")]
-#[case(Kind::CronJob, "rules:\n  allowedConcurrencyPolicies: [Forbid]\n", "allowed-concurrency-policies")]
-#[case(Kind::CronJob, "rules:\n  maxSuccessfulJobsHistoryLimit: 2\n", "max-successful-jobs-history-limit")]
-#[case(Kind::CronJob, "rules:\n  maxFailedJobsHistoryLimit: 0\n", "max-failed-jobs-history-limit")]
+#[case(
+    Kind::Job,
+    "rules:\n  allowedRestartPolicies: [OnFailure]\n",
+    "allowed-restart-policies"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  allowedRestartPolicies: [Never]\n",
+    "allowed-restart-policies"
+)]
+#[case(
+    Kind::Job,
+    "rules:\n  allowedCompletionModes: [Indexed]\n",
+    "allowed-completion-modes"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  allowedConcurrencyPolicies: [Forbid]\n",
+    "allowed-concurrency-policies"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  maxSuccessfulJobsHistoryLimit: 2\n",
+    "max-successful-jobs-history-limit"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  maxFailedJobsHistoryLimit: 0\n",
+    "max-failed-jobs-history-limit"
+)]
 #[case(Kind::CronJob, "rules:\n  requireTimeZone: true\n", "require-time-zone")]
 fn enforces_each_policy_rule(#[case] kind: Kind, #[case] yaml: &str, #[case] rule: &str) {
     let obj = match kind {
@@ -515,8 +576,15 @@ fn enforces_each_policy_rule(#[case] kind: Kind, #[case] yaml: &str, #[case] rul
     };
     let f = findings(kind, &obj, &policy(yaml));
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!((f[0].rule, f[0].severity, f[0].origin), (rule, Severity::Error, Origin::Policy));
-    assert!(f[0].message.ends_with(&format!("(batchguard policy {rule})")), "{}", f[0].message);
+    assert_eq!(
+        (f[0].rule, f[0].severity, f[0].origin),
+        (rule, Severity::Error, Origin::Policy)
+    );
+    assert!(
+        f[0].message.ends_with(&format!("(batchguard policy {rule})")),
+        "{}",
+        f[0].message
+    );
 }
 
 #[test]
@@ -536,7 +604,11 @@ fn words_policy_findings_like_the_api_server() {
 #[test]
 fn leaves_api_invalid_values_to_the_api_rules() {
     let obj = job(json!({"spec": {"template": {"spec": {"restartPolicy": "Always"}}}}));
-    let rules = rules_of(Kind::Job, &obj, &policy("rules:\n  allowedRestartPolicies: [Never]\n"));
+    let rules = rules_of(
+        Kind::Job,
+        &obj,
+        &policy("rules:\n  allowedRestartPolicies: [Never]\n"),
+    );
     assert_eq!(rules, vec!["restart-policy-required"]);
 }
 
@@ -559,7 +631,10 @@ fn enforces_minimum_schedule_interval() {
     }
     let p = policy("rules:\n  minScheduleIntervalSeconds: 300\n");
     let every_minute = cronjob(json!({"spec": {"schedule": "* * * * *"}}));
-    assert_eq!(rules_of(Kind::CronJob, &every_minute, &p), vec!["min-schedule-interval"]);
+    assert_eq!(
+        rules_of(Kind::CronJob, &every_minute, &p),
+        vec!["min-schedule-interval"]
+    );
     assert!(rules_of(Kind::CronJob, &cronjob(json!({})), &p).is_empty());
 }
 
@@ -584,8 +659,13 @@ fn warns_about_schedules_that_never_fire() {
     let obj = cronjob(json!({"spec": {"schedule": "0 0 30 2 *"}}));
     let f = findings(Kind::CronJob, &obj, &Policy::default());
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!((f[0].rule, f[0].severity), ("never-firing-schedule", Severity::Warning));
-    assert!(f[0].message.starts_with("never fires: day 30 of February does not exist"));
+    assert_eq!(
+        (f[0].rule, f[0].severity),
+        ("never-firing-schedule", Severity::Warning)
+    );
+    assert!(f[0]
+        .message
+        .starts_with("never fires: day 30 of February does not exist"));
     let mut quiet = Policy::default();
     quiet.warnings.never_firing_schedule = false;
     assert!(findings(Kind::CronJob, &obj, &quiet).is_empty());
@@ -594,7 +674,11 @@ fn warns_about_schedules_that_never_fire() {
 #[test]
 fn builds_the_status_message_with_duplicates_dropped() {
     let name = "a".repeat(64);
-    let f = findings(Kind::Job, &job(json!({"metadata": {"name": name}})), &Policy::default());
+    let f = findings(
+        Kind::Job,
+        &job(json!({"metadata": {"name": name}})),
+        &Policy::default(),
+    );
     assert_eq!(f.len(), 2);
     let msg = status_message(Kind::Job, &name, &f);
     assert_eq!(
