@@ -71,10 +71,45 @@ static LABEL_SELECTOR: Schema = Schema {
     ],
 };
 
+static ENV_VAR: Schema = Schema {
+    go_type: "v1.EnvVar",
+    name: "EnvVar",
+    fields: &[("name", Ty::Str("string")), ("value", Ty::Str("string"))],
+};
+
+static CONTAINER_PORT: Schema = Schema {
+    go_type: "v1.ContainerPort",
+    name: "ContainerPort",
+    fields: &[
+        ("containerPort", Ty::Int32),
+        ("hostIP", Ty::Str("string")),
+        ("hostPort", Ty::Int32),
+        ("name", Ty::Str("string")),
+        ("protocol", Ty::Str("v1.Protocol")),
+    ],
+};
+
 static CONTAINER: Schema = Schema {
     go_type: "v1.Container",
     name: "Container",
-    fields: &[("image", Ty::Str("string")), ("name", Ty::Str("string"))],
+    fields: &[
+        ("args", Ty::Slice("[]string", &Ty::Str("string"))),
+        ("command", Ty::Slice("[]string", &Ty::Str("string"))),
+        ("env", Ty::Slice("[]v1.EnvVar", &Ty::Struct(&ENV_VAR))),
+        ("image", Ty::Str("string")),
+        ("imagePullPolicy", Ty::Str("v1.PullPolicy")),
+        ("name", Ty::Str("string")),
+        (
+            "ports",
+            Ty::Slice("[]v1.ContainerPort", &Ty::Struct(&CONTAINER_PORT)),
+        ),
+        ("stdin", Ty::Bool),
+        ("stdinOnce", Ty::Bool),
+        ("terminationMessagePath", Ty::Str("string")),
+        ("terminationMessagePolicy", Ty::Str("v1.TerminationMessagePolicy")),
+        ("tty", Ty::Bool),
+        ("workingDir", Ty::Str("string")),
+    ],
 };
 
 static POD_SPEC: Schema = Schema {
@@ -82,12 +117,25 @@ static POD_SPEC: Schema = Schema {
     name: "PodSpec",
     fields: &[
         ("activeDeadlineSeconds", Ty::Int64),
+        ("automountServiceAccountToken", Ty::Bool),
         ("containers", Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER))),
+        ("dnsPolicy", Ty::Str("v1.DNSPolicy")),
+        ("hostIPC", Ty::Bool),
+        ("hostNetwork", Ty::Bool),
+        ("hostPID", Ty::Bool),
+        ("hostname", Ty::Str("string")),
         (
             "initContainers",
             Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER)),
         ),
+        ("nodeName", Ty::Str("string")),
+        ("nodeSelector", Ty::StrMap),
+        ("priority", Ty::Int32),
+        ("priorityClassName", Ty::Str("string")),
         ("restartPolicy", Ty::Str("v1.RestartPolicy")),
+        ("schedulerName", Ty::Str("string")),
+        ("serviceAccountName", Ty::Str("string")),
+        ("subdomain", Ty::Str("string")),
         ("terminationGracePeriodSeconds", Ty::Int64),
     ],
 };
@@ -247,12 +295,11 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
     let k = kind.as_str();
     if let Some(av) = obj.get("apiVersion").and_then(Value::as_str) {
         if av != "batch/v1" {
-            let (group, version) = av.split_once('/').unwrap_or(("", av));
-            let detail = if group == "batch" {
-                format!("no kind \"{k}\" is registered for version \"{av}\" in scheme \"pkg/api/legacyscheme/scheme.go:30\"")
-            } else {
-                format!("the API version in the data ({av}) does not match the expected API version (batch/v1); version {version:?} of group {group:?} is not served for {k}")
-            };
+            // The body's version is not the endpoint's: the API server refuses it before
+            // looking at any field.
+            let detail = format!(
+                "the API version in the data ({av}) does not match the expected API version (batch/v1)"
+            );
             return Some(Finding {
                 rule: "decode-error",
                 severity: Severity::Error,
@@ -509,6 +556,17 @@ mod tests {
         let (field, message) = msg(Kind::Job, json!({"metadata": {"labels": {"v": 1}}})).expect("label");
         assert_eq!(field, "metadata.labels[v]");
         assert!(message.ends_with("Go struct field ObjectMeta.metadata.labels of type string"));
+    }
+
+    #[test]
+    fn rejects_args_that_are_not_strings() {
+        let (field, message) = msg(
+            Kind::Job,
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "args": ["--n", 5]}]}}}}),
+        )
+        .expect("number arg");
+        assert_eq!(field, "spec.template.spec.containers[0].args[1]");
+        assert!(message.ends_with("json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers.args of type string"), "{message}");
     }
 
     #[test]

@@ -246,7 +246,43 @@ pub fn check_manifest(
 ) -> Vec<Finding> {
     let mut object = manifest.clone();
     crate::apidefaults::prepare_for_create(kind, &mut object);
-    check(kind, &object, policy, ctx)
+    let mut findings = check(kind, &object, policy, ctx);
+    relocate(manifest, &object, &mut findings);
+    findings
+}
+
+/// Points findings about values the API server derived (labels copied from the template,
+/// a name generated from `generateName`, the generated `job-name` labels) at what the
+/// user wrote, instead of at a field that is not in the file.
+fn relocate(manifest: &serde_json::Value, object: &serde_json::Value, findings: &mut [Finding]) {
+    use field::{as_str, get};
+    let keys =
+        |path: &[&str]| -> Vec<Segment> { path.iter().map(|k| Segment::Key((*k).to_string())).collect() };
+    let written = |path: &[&str]| get(manifest, path).is_some();
+    let name_loc = if written(&["metadata", "name"]) {
+        keys(&["metadata", "name"])
+    } else if written(&["metadata", "generateName"]) {
+        keys(&["metadata", "generateName"])
+    } else {
+        keys(&["metadata"])
+    };
+    let name = as_str(get(object, &["metadata", "name"])).unwrap_or_default();
+    let quoted_name = format!("Invalid value: {}:", field::quote(name));
+    let user_wrote_name_label = get(manifest, &["spec", "template", "metadata", "labels"])
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|l| l.values().any(|v| v.as_str() == Some(name)));
+    for f in findings.iter_mut() {
+        match f.field.as_str() {
+            "metadata.labels" if !written(&["metadata", "labels"]) => {
+                f.location = keys(&["spec", "template", "metadata", "labels"]);
+            }
+            "metadata.name" if !written(&["metadata", "name"]) => f.location = name_loc.clone(),
+            "spec.template.labels" if f.message.starts_with(&quoted_name) && !user_wrote_name_label => {
+                f.location = name_loc.clone();
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -686,3 +686,37 @@ fn builds_the_status_message_with_duplicates_dropped() {
         format!("Job.batch \"{name}\" is invalid: spec.template.labels: Invalid value: \"{name}\": must be no more than 63 characters")
     );
 }
+
+fn location_keys(f: &Finding) -> Vec<String> {
+    f.location
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => k.clone(),
+            Segment::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn points_derived_findings_at_what_the_user_wrote() {
+    let long = job(json!({"metadata": {"name": "a".repeat(64)}}));
+    let f = findings(Kind::Job, &long, &Policy::default());
+    assert!(
+        f.iter().all(|f| location_keys(f) == ["metadata", "name"]),
+        "{f:?}"
+    );
+    let generated = job(json!({"metadata": {"name": null, "generateName": "Demo-"}}));
+    let f = findings(Kind::Job, &generated, &Policy::default());
+    let name = f
+        .iter()
+        .find(|f| f.field == "metadata.name")
+        .expect("name finding");
+    assert_eq!(location_keys(name), ["metadata", "generateName"]);
+    let copied = job(json!({"spec": {"template": {"metadata": {"labels": {"bad key": "x"}}}}}));
+    let f = findings(Kind::Job, &copied, &Policy::default());
+    let labels = f
+        .iter()
+        .find(|f| f.field == "metadata.labels")
+        .expect("copied labels");
+    assert_eq!(location_keys(labels), ["spec", "template", "metadata", "labels"]);
+}
