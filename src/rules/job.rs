@@ -739,31 +739,29 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
     );
     let pod = get(template, &["spec"]).unwrap_or(&Value::Null);
     let sp = p.child("spec");
-    let containers: &[Value] = get(pod, &["containers"])
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
+    let list = |key: &str| -> &[Value] {
+        get(pod, &[key])
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    };
+    let containers = list("containers");
+    let mut seen: HashSet<&str> = HashSet::new();
     if containers.is_empty() {
         errs.required("containers-required", &sp.child("containers"), "");
     } else {
-        let mut seen = HashSet::new();
-        for (i, c) in containers.iter().enumerate() {
-            let cp = sp.child("containers").index(i);
-            let name = as_str(get(c, &["name"])).unwrap_or_default();
-            if name.is_empty() {
-                errs.required("container-name", &cp.child("name"), "");
-            } else {
-                for m in names::dns1123_label(name) {
-                    errs.invalid("container-name", &cp.child("name"), &quote(name), &m);
-                }
-                if !seen.insert(name) {
-                    errs.duplicate("container-name", &cp.child("name"), &quote(name));
-                }
-            }
-            if as_str(get(c, &["image"])).unwrap_or_default().is_empty() {
-                errs.required("image-required", &cp.child("image"), "");
-            }
-        }
+        containers_common(containers, &sp.child("containers"), &mut seen, errs);
     }
+    // Init containers may not reuse a container's name either.
+    let mut all: HashSet<&str> = containers
+        .iter()
+        .map(|c| as_str(get(c, &["name"])).unwrap_or_default())
+        .collect();
+    containers_common(
+        list("initContainers"),
+        &sp.child("initContainers"),
+        &mut all,
+        errs,
+    );
     let rp = as_str(get(pod, &["restartPolicy"])).unwrap_or_default();
     match rp {
         "Always" | "OnFailure" | "Never" => {}
@@ -784,6 +782,27 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
             &sp.child("ephemeralContainers"),
             "ephemeral containers not allowed in pod template",
         );
+    }
+}
+
+/// `validateContainerCommon`'s name and image checks, then the duplicate-name check.
+fn containers_common<'a>(list: &'a [Value], p: &FieldPath, seen: &mut HashSet<&'a str>, errs: &mut Errs) {
+    for (i, c) in list.iter().enumerate() {
+        let cp = p.index(i);
+        let name = as_str(get(c, &["name"])).unwrap_or_default();
+        if name.is_empty() {
+            errs.required("container-name", &cp.child("name"), "");
+        } else {
+            for m in names::dns1123_label(name) {
+                errs.invalid("container-name", &cp.child("name"), &quote(name), &m);
+            }
+        }
+        if as_str(get(c, &["image"])).unwrap_or_default().is_empty() {
+            errs.required("image-required", &cp.child("image"), "");
+        }
+        if !seen.insert(name) {
+            errs.duplicate("container-name", &cp.child("name"), &quote(name));
+        }
     }
 }
 

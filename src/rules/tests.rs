@@ -173,6 +173,9 @@ fn rejects_negative_cronjob_scalars(#[case] key: &str) {
 #[case(json!({"managedBy": ""}), "spec.managedBy: Required value")]
 #[case(json!({"template": {"spec": {"containers": []}}}), "spec.template.spec.containers: Required value")]
 #[case(json!({"template": {"spec": {"containers": [{"name": "main"}]}}}), "spec.template.spec.containers[0].image: Required value")]
+#[case(json!({"template": {"spec": {"containers": [{"name": "main", "image": "a"}, {"name": "main", "image": "b"}]}}}), "spec.template.spec.containers[1].name: Duplicate value: \"main\"")]
+#[case(json!({"template": {"spec": {"initContainers": [{"name": "main", "image": "a"}]}}}), "spec.template.spec.initContainers[0].name: Duplicate value: \"main\"")]
+#[case(json!({"template": {"spec": {"containers": [{"name": "Main", "image": "a"}]}}}), "spec.template.spec.containers[0].name: Invalid value: \"Main\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")]
 fn rejects_job_spec_rules(#[case] spec: Value, #[case] want: &str) {
     let obj = job(json!({"spec": spec}));
     assert_eq!(errors(Kind::Job, &obj), vec![want.to_string()]);
