@@ -298,12 +298,19 @@ fn plain_list(field: &str, names: bool) -> Option<Vec<u32>> {
     Some(out)
 }
 
-/// Says why a schedule whose days of month never occur in its months never fires.
+/// Says why a schedule never fires, when the reason is simple: a field that lists no
+/// values (`,` is accepted and matches nothing), or days of month its months never have.
 fn impossible_dates(schedule: &str) -> Option<String> {
     let fields: Vec<&str> = schedule.split_whitespace().collect();
-    let [_, _, dom, month, dow] = fields.as_slice() else {
+    let [minute, hour, dom, month, dow] = fields.as_slice() else {
         return None;
     };
+    let names = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+    for (name, field) in names.iter().zip([minute, hour, dom, month, dow]) {
+        if field.chars().all(|c| c == ',') {
+            return Some(format!("the {name} field {} lists no values", quote(field)));
+        }
+    }
     if *dow != "*" && *dow != "?" {
         return None;
     }
@@ -353,6 +360,10 @@ mod tests {
         assert_eq!(impossible_dates("0 0 29 2 *"), None);
         assert_eq!(impossible_dates("0 0 31 2 1"), None);
         assert_eq!(impossible_dates("@daily"), None);
+        assert_eq!(
+            impossible_dates(", * * * *").as_deref(),
+            Some("the minute field \",\" lists no values")
+        );
     }
 
     #[test]
