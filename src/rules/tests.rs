@@ -723,3 +723,62 @@ fn points_derived_findings_at_what_the_user_wrote() {
         .expect("copied labels");
     assert_eq!(location_keys(labels), ["spec", "template", "metadata", "labels"]);
 }
+
+/// Every captured AdmissionReview is a request a real API server let through its own
+/// validation (except the one README names): judging its object must find no error.
+#[test]
+fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/admission");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("admission captures") {
+        let path = entry.expect("dir entry").path();
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !file.ends_with(".json") {
+            continue;
+        }
+        let review: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let req = &review["request"];
+        let kind = match req["kind"]["kind"].as_str() {
+            Some("Job") => Kind::Job,
+            Some("CronJob") => Kind::CronJob,
+            _ => continue,
+        };
+        let operation = match req["operation"].as_str() {
+            Some("CREATE") => Operation::Create,
+            Some("UPDATE") => Operation::Update,
+            _ => continue,
+        };
+        let old = req.get("oldObject").filter(|o| !o.is_null());
+        let ctx = Context {
+            operation,
+            old,
+            now: now(),
+        };
+        let mut object = req["object"].clone();
+        // Mutating CREATE requests come before the selector and name generation.
+        if operation == Operation::Create && file.contains(".mutate") {
+            crate::apidefaults::prepare_for_create(kind, &mut object);
+        }
+        let errors: Vec<String> = check(kind, &object, &Policy::default(), &ctx)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("{} {}: {}", f.rule, f.field, f.message))
+            .collect();
+        if file.starts_with("job-create-no-restartpolicy") {
+            assert_eq!(errors.len(), 1, "{file}: {errors:?}");
+            assert!(
+                errors[0].starts_with("restart-policy-required"),
+                "{file}: {errors:?}"
+            );
+        } else {
+            assert!(errors.is_empty(), "{file}: {errors:?}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 30, "only {seen} captures judged");
+}
