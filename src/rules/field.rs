@@ -112,7 +112,12 @@ fn go_printable(c: char) -> bool {
         || n == 0xfeff
         || n == 0xad
         || (0xfff9..=0xfffb).contains(&n)
-        || (0xe000..=0xf8ff).contains(&n))
+        || (0x600..=0x605).contains(&n)
+        || [0x61c, 0x6dd, 0x70f, 0x180e, 0x110bd, 0xe0001].contains(&n)
+        || (0x1d173..=0x1d17a).contains(&n)
+        || (0xe0020..=0xe007f).contains(&n)
+        || (0xe000..=0xf8ff).contains(&n)
+        || n >= 0xf0000)
 }
 
 /// Collects the causes of one object, in the order the API server appends them.
