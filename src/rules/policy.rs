@@ -272,9 +272,10 @@ const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /// Parses a plain list field (`30,31`, `2`, `feb`, `4-6`) into values; `None` for stars,
 /// steps or anything else this explanation does not try to read.
 fn plain_list(field: &str, names: bool) -> Option<Vec<u32>> {
+    // Day and month values above 31 are parse errors anyway; the cap keeps ranges small.
     let parse = |t: &str| -> Option<u32> {
         if let Ok(n) = t.parse::<u32>() {
-            return Some(n);
+            return (n <= 31).then_some(n);
         }
         if !names {
             return None;
@@ -360,6 +361,7 @@ mod tests {
         assert_eq!(impossible_dates("0 0 29 2 *"), None);
         assert_eq!(impossible_dates("0 0 31 2 1"), None);
         assert_eq!(impossible_dates("@daily"), None);
+        assert_eq!(impossible_dates("0 0 1-4000000000 2 *"), None);
         assert_eq!(
             impossible_dates(", * * * *").as_deref(),
             Some("the minute field \",\" lists no values")
