@@ -359,3 +359,101 @@ fn normalize_masks_only_unstable_parts() {
         "Invalid value: \"x\": bad"
     );
 }
+
+/// Every node of (a sample of) the corpus replaced by values of every JSON type: the
+/// engine must never panic, on create or on update against the original.
+#[test]
+fn never_panics_on_mangled_manifests() {
+    fn paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(prefix.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    prefix.push(k.clone());
+                    paths(child, prefix, out);
+                    prefix.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    prefix.push(i.to_string());
+                    paths(child, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    fn slot<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+        let mut cur = v;
+        for k in path {
+            cur = match cur {
+                Value::Object(m) => m.get_mut(k)?,
+                Value::Array(a) => a.get_mut(k.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
+    let replacements = [
+        serde_json::json!(null),
+        serde_json::json!(""),
+        serde_json::json!("TZ="),
+        serde_json::json!(-1),
+        serde_json::json!(2147483648u64),
+        serde_json::json!(1.5),
+        serde_json::json!(true),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!(["a", 1]),
+        serde_json::json!({"a": {"b": 1}}),
+    ];
+    let policy = Policy::from_yaml(
+        "rules:\n  allowedRestartPolicies: [Never]\n  allowedCompletionModes: [NonIndexed]\n  allowedConcurrencyPolicies: [Forbid]\n  maxSuccessfulJobsHistoryLimit: 1\n  maxFailedJobsHistoryLimit: 1\n  minScheduleIntervalSeconds: 60\n  requireTimeZone: true\n",
+        "test",
+    )
+    .expect("policy");
+    let now = chrono::Utc::now();
+    let mut entries: Vec<_> = std::fs::read_dir(format!("{CORPUS}/manifests"))
+        .expect("manifests")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    entries.sort();
+    let mut checked = 0usize;
+    for path in entries.iter().step_by(7) {
+        let text = std::fs::read_to_string(path).expect("manifest");
+        let Some(Ok(doc)) = batchguard::yaml::parse_stream(&text).into_iter().next() else {
+            continue;
+        };
+        let Some(original) = doc.value else { continue };
+        let kind = if original["kind"] == "Job" {
+            Kind::Job
+        } else {
+            Kind::CronJob
+        };
+        let mut all = Vec::new();
+        paths(&original, &mut Vec::new(), &mut all);
+        for p in &all {
+            for r in &replacements {
+                let mut mangled = original.clone();
+                if let Some(s) = slot(&mut mangled, p) {
+                    *s = r.clone();
+                }
+                let create = Context {
+                    operation: Operation::Create,
+                    old: None,
+                    now,
+                };
+                let _ = check_manifest(kind, &mangled, &policy, &create);
+                let update = Context {
+                    operation: Operation::Update,
+                    old: Some(&original),
+                    now,
+                };
+                let _ = batchguard::rules::check(kind, &mangled, &policy, &update);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} mangled manifests checked");
+}
