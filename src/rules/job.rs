@@ -47,7 +47,14 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
             meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
             meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
             job_spec_with_selector(spec, &spec_p, errs);
-            spec_update(spec, get(old, &["spec"]).unwrap_or(&Value::Null), &spec_p, errs);
+            let never_started = get(old, &["status", "startTime"]).is_none();
+            spec_update(
+                spec,
+                get(old, &["spec"]).unwrap_or(&Value::Null),
+                never_started,
+                &spec_p,
+                errs,
+            );
         }
     }
 }
@@ -820,7 +827,7 @@ fn name_immutable(new: &Value, old: &Value, errs: &mut Errs) {
 
 /// `ValidateJobSpecUpdate`'s immutability rules. Values that are not scalars are printed
 /// as JSON here; upstream prints Go syntax, so only the detail text is exact for them.
-fn spec_update(spec: &Value, old: &Value, p: &FieldPath, errs: &mut Errs) {
+fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, errs: &mut Errs) {
     let render = |v: Option<&Value>| -> String {
         match v {
             None => "null".to_string(),
@@ -858,7 +865,7 @@ fn spec_update(spec: &Value, old: &Value, p: &FieldPath, errs: &mut Errs) {
             "field is immutable",
         );
     }
-    if template_changed(spec, old) {
+    if template_changed(spec, old, never_started) {
         errs.invalid(
             "immutable-field",
             &p.child("template"),
@@ -885,11 +892,11 @@ fn spec_update(spec: &Value, old: &Value, p: &FieldPath, errs: &mut Errs) {
 }
 
 /// The template is immutable, except scheduling directives and template labels and
-/// annotations of a suspended Job (`AllowMutableSchedulingDirectives`).
-fn template_changed(spec: &Value, old: &Value) -> bool {
+/// annotations of a suspended Job that never started (`AllowMutableSchedulingDirectives`).
+fn template_changed(spec: &Value, old: &Value, never_started: bool) -> bool {
     let mut new_t = get(spec, &["template"]).cloned().unwrap_or(Value::Null);
     let mut old_t = get(old, &["template"]).cloned().unwrap_or(Value::Null);
-    if as_bool(get(old, &["suspend"])) == Some(true) {
+    if never_started && as_bool(get(old, &["suspend"])) == Some(true) {
         for t in [&mut new_t, &mut old_t] {
             if let Some(m) = t.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("labels");

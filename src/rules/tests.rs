@@ -782,3 +782,29 @@ fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
     }
     assert!(seen >= 30, "only {seen} captures judged");
 }
+
+#[test]
+fn allows_scheduling_changes_only_while_suspended_and_never_started() {
+    let mut stored = job(json!({"spec": {"suspend": true}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["template"]["spec"]["nodeSelector"] = json!({"pool": "gpu"});
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    assert!(check(Kind::Job, &changed, &Policy::default(), &ctx).is_empty());
+    let mut started = stored.clone();
+    started["status"] = json!({"startTime": "2026-01-01T00:00:00Z"});
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&started),
+        now: now(),
+    };
+    let rules: Vec<&str> = check(Kind::Job, &changed, &Policy::default(), &ctx)
+        .iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, vec!["immutable-field"]);
+}
