@@ -808,3 +808,36 @@ fn allows_scheduling_changes_only_while_suspended_and_never_started() {
         .collect();
     assert_eq!(rules, vec!["immutable-field"]);
 }
+
+#[test]
+fn documents_every_rule_id() {
+    let docs = include_str!("../../docs/rules.md");
+    for id in RULE_IDS {
+        assert!(docs.contains(&format!("`{id}`")), "docs/rules.md lacks `{id}`");
+    }
+    let unique: std::collections::HashSet<&&str> = RULE_IDS.iter().collect();
+    assert_eq!(unique.len(), RULE_IDS.len());
+}
+
+#[test]
+fn reports_only_listed_rule_ids_on_the_corpus() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/manifests-corpus/manifests"
+    );
+    for entry in std::fs::read_dir(dir).expect("corpus") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        let Some(Ok(doc)) = crate::yaml::parse_stream(&text).into_iter().next() else {
+            continue;
+        };
+        let Some(obj) = doc.value else { continue };
+        let kind = if obj["kind"] == "Job" {
+            Kind::Job
+        } else {
+            Kind::CronJob
+        };
+        for f in findings(kind, &obj, &Policy::default()) {
+            assert!(RULE_IDS.contains(&f.rule), "unlisted rule id {}", f.rule);
+        }
+    }
+}
