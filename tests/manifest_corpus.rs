@@ -12,7 +12,9 @@
 use std::collections::BTreeMap;
 
 use batchguard::config::Policy;
-use batchguard::rules::{check_manifest, Context, Finding, Kind, Operation, Origin, Severity};
+use batchguard::rules::{
+    check_manifest, status_message, Context, Finding, Kind, Operation, Origin, Severity,
+};
 use serde_json::Value;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/manifests-corpus");
@@ -122,6 +124,7 @@ struct Tally {
     fields: (usize, usize),
     messages: (usize, usize),
     warnings: (usize, usize),
+    status: (usize, usize),
 }
 
 #[test]
@@ -250,6 +253,30 @@ fn manifest_corpus_matches_the_api_server() {
                 .collect();
             want_m.sort();
             got_m.sort();
+            // The one-line Status message, where it holds no Go-syntax value.
+            if let Some(want_status) = v["message"].as_str() {
+                let go_syntax = ["map[", "v1.", "batch.", "[]int32"]
+                    .iter()
+                    .any(|g| want_status.contains(g));
+                if !go_syntax && !forgiven {
+                    let mut prepared = manifest.clone();
+                    batchguard::apidefaults::prepare_for_create(kind, &mut prepared);
+                    let name = prepared["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let owned: Vec<Finding> = errors.iter().map(|f| (*f).clone()).collect();
+                    let got_status = status_message(kind, &name, &owned);
+                    total.status.1 += 1;
+                    if normalize(&got_status, gn) == normalize(want_status, gn) {
+                        total.status.0 += 1;
+                    } else {
+                        message_diffs.push(format!(
+                            "{id} status:\n    want {want_status}\n    got  {got_status}"
+                        ));
+                    }
+                }
+            }
             total.messages.1 += 1;
             if want_m == got_m {
                 total.messages.0 += 1;
@@ -318,7 +345,7 @@ fn manifest_corpus_matches_the_api_server() {
         println!("  message differs: {d}");
     }
     println!(
-        "manifest corpus: {}/{} verdicts, {}/{} fields, {}/{} messages, {}/{} warnings",
+        "manifest corpus: {}/{} verdicts, {}/{} fields, {}/{} messages, {}/{} warnings, {}/{} status messages",
         total.verdicts.0,
         total.verdicts.1,
         total.fields.0,
@@ -326,7 +353,9 @@ fn manifest_corpus_matches_the_api_server() {
         total.messages.0,
         total.messages.1,
         total.warnings.0,
-        total.warnings.1
+        total.warnings.1,
+        total.status.0,
+        total.status.1
     );
     assert_eq!(total.verdicts.1, 421, "the corpus has 421 manifests");
     assert!(
