@@ -5,6 +5,85 @@
 
 use serde::Serialize;
 
+mod cronjob;
+mod decode;
+mod field;
+mod job;
+mod meta;
+mod names;
+mod policy;
+
+/// Every rule id batchguard can report, API rules first, then policy rules, then advice.
+/// Ids are stable: once released they never change meaning (see `docs/rules.md`).
+pub const RULE_IDS: &[&str] = &[
+    "decode-error",
+    "server-crash",
+    "name-required",
+    "invalid-name",
+    "invalid-generate-name",
+    "invalid-namespace",
+    "invalid-label",
+    "invalid-annotation",
+    "name-too-long",
+    "invalid-indexed-hostname",
+    "name-not-dns-label",
+    "schedule-required",
+    "invalid-schedule",
+    "tz-in-schedule",
+    "invalid-time-zone",
+    "negative-value",
+    "concurrency-policy-required",
+    "unsupported-concurrency-policy",
+    "restart-policy-required",
+    "unsupported-restart-policy",
+    "restart-policy-with-pod-failure-policy",
+    "unsupported-completion-mode",
+    "indexed-completions-required",
+    "indexed-limit",
+    "max-failed-indexes-required",
+    "backoff-limit-per-index-required",
+    "requires-indexed-mode",
+    "invalid-managed-by",
+    "pod-failure-policy-rules",
+    "pod-failure-policy-action",
+    "pod-failure-policy-rule",
+    "pod-failure-policy-operator",
+    "pod-failure-policy-container-name",
+    "pod-failure-policy-values",
+    "pod-failure-policy-conditions",
+    "pod-failure-policy-condition-type",
+    "pod-failure-policy-condition-status",
+    "success-policy-requires-indexed",
+    "success-policy-rules",
+    "success-policy-rule",
+    "success-policy-indexes",
+    "success-policy-count",
+    "unsupported-pod-replacement-policy",
+    "containers-required",
+    "container-name",
+    "image-required",
+    "ephemeral-containers-forbidden",
+    "selector-required",
+    "invalid-selector",
+    "selector-mismatch",
+    "selector-not-auto-generated",
+    "selector-generated-label",
+    "selector-not-allowed",
+    "manual-selector-not-allowed",
+    "immutable-field",
+    "large-indexed-job",
+    "allowed-restart-policies",
+    "allowed-completion-modes",
+    "allowed-concurrency-policies",
+    "max-successful-jobs-history-limit",
+    "max-failed-jobs-history-limit",
+    "min-schedule-interval",
+    "require-time-zone",
+    "never-firing-schedule",
+    "short-starting-deadline",
+    "tz-prefix-on-update",
+];
+
 /// How much a finding matters. Only `Error` blocks (in the webhook) or fails CI (in `validate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -120,15 +199,112 @@ pub struct Context<'a> {
 
 /// Judges an object as the API server sees it at validation time: already defaulted and,
 /// for a Job, with its selector and labels generated (see [`crate::apidefaults`]).
-/// STUB: the rules owner replaces the body.
+///
+/// The API server's causes come first, in its order (duplicates kept: `details.causes`
+/// keeps them, only the aggregated message drops them, see [`status_message`]); then, when
+/// the API server would accept the object, its warnings; then batchguard's policy errors
+/// and advice. A type error the API server's decoder refuses is reported alone.
 pub fn check(
     kind: Kind,
     object: &serde_json::Value,
     policy: &crate::config::Policy,
     ctx: &Context,
 ) -> Vec<Finding> {
-    let _ = (kind, object, policy, ctx);
-    Vec::new()
+    if let Some(decode_error) = decode::check(kind, object) {
+        return vec![decode_error];
+    }
+    let mut errs = field::Errs::default();
+    match kind {
+        Kind::Job => job::validate(object, ctx, &mut errs),
+        Kind::CronJob => cronjob::validate(object, ctx, &mut errs),
+    }
+    let mut out = errs.0;
+    if out.is_empty() {
+        out.extend(api_warnings(kind, object, ctx));
+    }
+    out.extend(policy::rules(kind, object, &policy.rules, ctx));
+    out.extend(policy::advise(kind, object, &policy.warnings, ctx));
+    out
+}
+
+/// The `Warning` headers the API server sends with an accepted object
+/// (`WarningsOnCreate`/`WarningsOnUpdate` of the job and cronjob strategies).
+fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Finding> {
+    use field::{as_int, as_str, get, FieldPath};
+    let mut out = Vec::new();
+    let mut warn = |rule: &'static str, p: FieldPath, message: String| {
+        out.push(Finding {
+            rule,
+            severity: Severity::Warning,
+            origin: Origin::Api,
+            field: p.api,
+            reason: Reason::FieldValueInvalid,
+            message,
+            location: p.loc,
+        })
+    };
+    if ctx.operation == Operation::Create {
+        let name = as_str(get(object, &["metadata", "name"])).unwrap_or_default();
+        let problems = names::dns1123_label(name);
+        if !problems.is_empty() {
+            warn(
+                "name-not-dns-label",
+                FieldPath::root("metadata").child("name"),
+                format!(
+                    "this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [{}]",
+                    problems.join(" ")
+                ),
+            );
+        }
+    }
+    let (spec_keys, path): (&[&str], FieldPath) = match (kind, ctx.operation) {
+        (Kind::Job, _) => (&["spec"], FieldPath::root("spec")),
+        (Kind::CronJob, Operation::Create) => (
+            &["spec", "jobTemplate", "spec"],
+            FieldPath::root("spec").child("jobTemplate").child("spec"),
+        ),
+        // Upstream's update warning names the template, not its spec.
+        (Kind::CronJob, Operation::Update) => (
+            &["spec", "jobTemplate", "spec"],
+            FieldPath::root("spec").child("jobTemplate"),
+        ),
+    };
+    let spec = get(object, spec_keys);
+    let spec_changed = match (ctx.operation, ctx.old) {
+        (Operation::Update, Some(old)) => get(old, spec_keys) != spec,
+        _ => true,
+    };
+    if let Some(spec) = spec.filter(|_| spec_changed) {
+        let indexed = as_str(get(spec, &["completionMode"])) == Some("Indexed");
+        let completions = as_int(get(spec, &["completions"])).unwrap_or(0);
+        let parallelism = as_int(get(spec, &["parallelism"])).unwrap_or(0);
+        if indexed && completions > 100_000 && parallelism > 10_000 {
+            warn(
+                "large-indexed-job",
+                path,
+                "In Indexed Jobs with a number of completions higher than 10^5 and a parallelism higher than 10^4, Kubernetes might not be able to track completedIndexes when a big number of indexes fail".to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// The Status message the API server builds from the causes:
+/// `<Kind>.batch "<name>" is invalid: <e>` or `... is invalid: [<e1>, <e2>]`, with
+/// identical `field: message` texts listed once. Only error findings count.
+pub fn status_message(kind: Kind, name: &str, findings: &[Finding]) -> String {
+    let mut seen = std::collections::HashSet::new();
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .filter(|e| seen.insert(e.clone()))
+        .collect();
+    let head = format!("{}.batch {} is invalid: ", kind.as_str(), field::quote(name));
+    match errors.as_slice() {
+        [one] => format!("{head}{one}"),
+        many => format!("{head}[{}]", many.join(", ")),
+    }
 }
 
 /// Judges a manifest as a user wrote it: applies the API server's defaults and the Job
@@ -141,5 +317,44 @@ pub fn check_manifest(
 ) -> Vec<Finding> {
     let mut object = manifest.clone();
     crate::apidefaults::prepare_for_create(kind, &mut object);
-    check(kind, &object, policy, ctx)
+    let mut findings = check(kind, &object, policy, ctx);
+    relocate(manifest, &object, &mut findings);
+    findings
 }
+
+/// Points findings about values the API server derived (labels copied from the template,
+/// a name generated from `generateName`, the generated `job-name` labels) at what the
+/// user wrote, instead of at a field that is not in the file.
+fn relocate(manifest: &serde_json::Value, object: &serde_json::Value, findings: &mut [Finding]) {
+    use field::{as_str, get};
+    let keys =
+        |path: &[&str]| -> Vec<Segment> { path.iter().map(|k| Segment::Key((*k).to_string())).collect() };
+    let written = |path: &[&str]| get(manifest, path).is_some();
+    let name_loc = if written(&["metadata", "name"]) {
+        keys(&["metadata", "name"])
+    } else if written(&["metadata", "generateName"]) {
+        keys(&["metadata", "generateName"])
+    } else {
+        keys(&["metadata"])
+    };
+    let name = as_str(get(object, &["metadata", "name"])).unwrap_or_default();
+    let quoted_name = format!("Invalid value: {}:", field::quote(name));
+    let user_wrote_name_label = get(manifest, &["spec", "template", "metadata", "labels"])
+        .and_then(serde_json::Value::as_object)
+        .is_some_and(|l| l.values().any(|v| v.as_str() == Some(name)));
+    for f in findings.iter_mut() {
+        match f.field.as_str() {
+            "metadata.labels" if !written(&["metadata", "labels"]) => {
+                f.location = keys(&["spec", "template", "metadata", "labels"]);
+            }
+            "metadata.name" if !written(&["metadata", "name"]) => f.location = name_loc.clone(),
+            "spec.template.labels" if f.message.starts_with(&quoted_name) && !user_wrote_name_label => {
+                f.location = name_loc.clone();
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,180 @@
+//! The CronJob rules (`ValidateCronJobCreate`/`Update`, `validateCronJobSpec`,
+//! `ValidateJobTemplateSpec`), in the API server's order. Schedule parsing and time-zone
+//! lookup are the cron module's; this module only places and words their findings.
+
+use serde_json::Value;
+
+use super::field::{as_bool, as_int, as_str, get, go_label_selector, quote, Errs, FieldPath};
+use super::{job, meta, Context, Operation, Reason};
+use crate::cron::{self, ScheduleProblem};
+
+/// The CronJob name limit: the controller appends `-<11 digits>` to make Job names.
+const MAX_CRONJOB_NAME: usize = 52;
+
+pub(crate) fn validate(cj: &Value, ctx: &Context, errs: &mut Errs) {
+    let meta_v = get(cj, &["metadata"]).unwrap_or(&Value::Null);
+    let spec = get(cj, &["spec"]).unwrap_or(&Value::Null);
+    let old_spec = match (ctx.operation, ctx.old) {
+        (Operation::Update, Some(old)) => Some(get(old, &["spec"]).unwrap_or(&Value::Null)),
+        _ => None,
+    };
+    if old_spec.is_none() {
+        meta::object_meta(meta_v, errs);
+    }
+    // `ValidateObjectMetaUpdate`: the name cannot change (so its format is not re-checked),
+    // labels and annotations are checked again.
+    if let (Some(old), Operation::Update) = (ctx.old, ctx.operation) {
+        let (n, o) = (
+            as_str(get(cj, &["metadata", "name"])).unwrap_or_default(),
+            as_str(get(old, &["metadata", "name"])).unwrap_or_default(),
+        );
+        if n != o {
+            errs.invalid(
+                "immutable-field",
+                &FieldPath::root("metadata").child("name"),
+                &quote(n),
+                "field is immutable",
+            );
+        }
+        let mp = FieldPath::root("metadata");
+        meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
+        meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
+    }
+    cronjob_spec(spec, old_spec, errs);
+    if ctx.operation == Operation::Create {
+        let name = as_str(get(meta_v, &["name"])).unwrap_or_default();
+        if name.len() > MAX_CRONJOB_NAME {
+            errs.invalid(
+                "name-too-long",
+                &FieldPath::root("metadata").child("name"),
+                &quote(name),
+                "must be no more than 52 characters",
+            );
+        }
+    }
+}
+
+/// robfig/cron v3.0.1 slices to index -1 on a `TZ=`/`CRON_TZ=` prefix with no space after
+/// it, and kube-apiserver panics: the request gets no answer at all.
+pub(crate) fn crashes_parser(schedule: &str) -> bool {
+    (schedule.starts_with("TZ=") || schedule.starts_with("CRON_TZ=")) && !schedule.contains(' ')
+}
+
+fn cronjob_spec(spec: &Value, old_spec: Option<&Value>, errs: &mut Errs) {
+    let p = FieldPath::root("spec");
+    let schedule = as_str(get(spec, &["schedule"])).unwrap_or_default();
+    let time_zone = as_str(get(spec, &["timeZone"]));
+    let sp = p.child("schedule");
+    if schedule.is_empty() {
+        errs.required("schedule-required", &sp, "");
+    } else if crashes_parser(schedule) {
+        errs.push(
+            "server-crash",
+            &sp,
+            Reason::FieldValueInvalid,
+            format!(
+                "Invalid value: {}: a TZ= or CRON_TZ= prefix needs a space between the zone and the schedule; the real API server (v1.32) crashes on this schedule (robfig/cron#470) and drops the request with no response; use spec.timeZone instead",
+                quote(schedule)
+            ),
+        );
+    } else {
+        let allow_tz = old_spec
+            .and_then(|o| as_str(get(o, &["schedule"])))
+            .is_some_and(|s| s.contains("TZ"));
+        for problem in cron::schedule_problems(schedule, allow_tz, time_zone.is_some()) {
+            match problem {
+                ScheduleProblem::Required => errs.required("schedule-required", &sp, ""),
+                ScheduleProblem::Invalid(detail) => {
+                    let rule = if detail.starts_with("cannot use") && detail.contains("TZ or CRON_TZ") {
+                        "tz-in-schedule"
+                    } else {
+                        "invalid-schedule"
+                    };
+                    errs.invalid(rule, &sp, &quote(schedule), &detail);
+                }
+            }
+        }
+    }
+    if let Some(v) = as_int(get(spec, &["startingDeadlineSeconds"])) {
+        if v < 0 {
+            errs.invalid(
+                "negative-value",
+                &p.child("startingDeadlineSeconds"),
+                &v.to_string(),
+                "must be greater than or equal to 0",
+            );
+        }
+    }
+    let tz_changed = match old_spec {
+        None => true,
+        Some(o) => as_str(get(o, &["timeZone"])) != time_zone,
+    };
+    if let (true, Some(tz)) = (tz_changed, time_zone) {
+        for detail in cron::time_zone_problems(tz) {
+            errs.invalid("invalid-time-zone", &p.child("timeZone"), &quote(tz), &detail);
+        }
+    }
+    // A non-pointer string: "" was defaulted to Allow, so only an undefaulted object has it.
+    let cp = p.child("concurrencyPolicy");
+    match as_str(get(spec, &["concurrencyPolicy"])).unwrap_or_default() {
+        "Allow" | "Forbid" | "Replace" => {}
+        "" => errs.required("concurrency-policy-required", &cp, ""),
+        other => errs.not_supported(
+            "unsupported-concurrency-policy",
+            &cp,
+            &quote(other),
+            &["Allow", "Forbid", "Replace"],
+        ),
+    }
+    job_template(spec, &p.child("jobTemplate"), errs);
+    for key in ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
+        if let Some(v) = as_int(get(spec, &[key])) {
+            if v < 0 {
+                errs.invalid(
+                    "negative-value",
+                    &p.child(key),
+                    &v.to_string(),
+                    "must be greater than or equal to 0",
+                );
+            }
+        }
+    }
+}
+
+/// `ValidateJobTemplateSpec`: the Job spec rules, and the selector is ours to generate.
+/// The template's metadata is not validated by the API server.
+fn job_template(spec: &Value, p: &FieldPath, errs: &mut Errs) {
+    let jspec = get(spec, &["jobTemplate", "spec"]).unwrap_or(&Value::Null);
+    let jp = p.child("spec");
+    job::validate_job_spec(jspec, &jp, true, errs);
+    if let Some(sel) = get(jspec, &["selector"]) {
+        errs.invalid(
+            "selector-not-allowed",
+            &jp.child("selector"),
+            &go_label_selector(sel),
+            "`selector` will be auto-generated",
+        );
+    }
+    if as_bool(get(jspec, &["manualSelector"])) == Some(true) {
+        errs.not_supported(
+            "manual-selector-not-allowed",
+            &jp.child("manualSelector"),
+            "true",
+            &["nil", "false"],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_the_parser_crash() {
+        assert!(crashes_parser("TZ=UTC"));
+        assert!(crashes_parser("CRON_TZ="));
+        assert!(!crashes_parser("TZ=UTC 0 * * * *"));
+        assert!(!crashes_parser(" TZ=UTC"));
+        assert!(!crashes_parser("0 * * * *"));
+    }
+}

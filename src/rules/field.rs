@@ -1,0 +1,409 @@
+//! Field paths and cause bodies in apimachinery's `field.Error` format, so every finding
+//! prints exactly as the API server would (`Invalid value: "x": detail`).
+
+use serde_json::Value;
+
+use super::{Finding, Origin, Reason, Segment, Severity};
+
+/// A field as the API server names it (`spec.template.labels`) together with where it
+/// really lives in the object (`spec/template/metadata/labels`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldPath {
+    pub api: String,
+    pub loc: Vec<Segment>,
+}
+
+impl FieldPath {
+    pub fn root(key: &str) -> FieldPath {
+        FieldPath {
+            api: key.to_string(),
+            loc: vec![Segment::Key(key.to_string())],
+        }
+    }
+
+    /// A struct field: `a.b`.
+    pub fn child(&self, key: &str) -> FieldPath {
+        let mut loc = self.loc.clone();
+        loc.push(Segment::Key(key.to_string()));
+        FieldPath {
+            api: if self.api.is_empty() {
+                key.to_string()
+            } else {
+                format!("{}.{key}", self.api)
+            },
+            loc,
+        }
+    }
+
+    /// A list element: `a[3]`.
+    pub fn index(&self, i: usize) -> FieldPath {
+        let mut loc = self.loc.clone();
+        loc.push(Segment::Index(i));
+        FieldPath {
+            api: format!("{}[{i}]", self.api),
+            loc,
+        }
+    }
+
+    /// A map entry: `labels[app]` (apimachinery prints keys unquoted).
+    pub fn key(&self, key: &str) -> FieldPath {
+        let mut loc = self.loc.clone();
+        loc.push(Segment::Key(key.to_string()));
+        FieldPath {
+            api: format!("{}[{key}]", self.api),
+            loc,
+        }
+    }
+
+    /// A field whose printed name differs from where it is stored: the pod template's
+    /// `labels` are printed as `template.labels` but stored under `template.metadata.labels`.
+    pub fn alias(&self, api_key: &str, loc_keys: &[&str]) -> FieldPath {
+        let mut loc = self.loc.clone();
+        loc.extend(loc_keys.iter().map(|k| Segment::Key((*k).to_string())));
+        FieldPath {
+            api: format!("{}.{api_key}", self.api),
+            loc,
+        }
+    }
+}
+
+/// Go's `strconv.Quote`, the rendering of a string bad value.
+// TODO(lead): switch to crate::cron::go_quote
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_ascii() => out.push(c),
+            c if !go_printable(c) => {
+                let n = c as u32;
+                if n <= 0xffff {
+                    out.push_str(&format!("\\u{n:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{n:08x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An approximation of Go's `unicode.IsPrint` for non-ASCII characters: spaces other than
+/// U+0020, controls and invisible format characters are escaped.
+fn go_printable(c: char) -> bool {
+    let n = c as u32;
+    !(c.is_whitespace()
+        || c.is_control()
+        || (0x200b..=0x200f).contains(&n)
+        || (0x2028..=0x202e).contains(&n)
+        || (0x2060..=0x206f).contains(&n)
+        || n == 0xfeff
+        || n == 0xad
+        || (0xfff9..=0xfffb).contains(&n)
+        || (0x600..=0x605).contains(&n)
+        || [0x61c, 0x6dd, 0x70f, 0x180e, 0x110bd, 0xe0001].contains(&n)
+        || (0x1d173..=0x1d17a).contains(&n)
+        || (0xe0020..=0xe007f).contains(&n)
+        || (0xe000..=0xf8ff).contains(&n)
+        || n >= 0xf0000)
+}
+
+/// Collects the causes of one object, in the order the API server appends them.
+#[derive(Debug, Default)]
+pub(crate) struct Errs(pub Vec<Finding>);
+
+impl Errs {
+    pub fn push(&mut self, rule: &'static str, p: &FieldPath, reason: Reason, message: String) {
+        self.0.push(Finding {
+            rule,
+            severity: Severity::Error,
+            origin: Origin::Api,
+            field: p.api.clone(),
+            reason,
+            message,
+            location: p.loc.clone(),
+        });
+    }
+
+    pub fn required(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueRequired,
+            with_detail("Required value", detail),
+        );
+    }
+
+    /// `value` is already rendered (see [`quote`] and the `go_*` helpers).
+    pub fn invalid(&mut self, rule: &'static str, p: &FieldPath, value: &str, detail: &str) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueInvalid,
+            with_detail(&format!("Invalid value: {value}"), detail),
+        );
+    }
+
+    /// `field.Invalid` with `OmitValueType`: no value printed.
+    pub fn invalid_omit(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueInvalid,
+            with_detail("Invalid value", detail),
+        );
+    }
+
+    pub fn not_supported(&mut self, rule: &'static str, p: &FieldPath, value: &str, supported: &[&str]) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueNotSupported,
+            not_supported_message(value, supported),
+        );
+    }
+
+    pub fn duplicate(&mut self, rule: &'static str, p: &FieldPath, value: &str) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueDuplicate,
+            format!("Duplicate value: {value}"),
+        );
+    }
+
+    pub fn too_many(&mut self, rule: &'static str, p: &FieldPath, n: usize, max: usize) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueTooMany,
+            format!("Too many: {n}: must have at most {max} items"),
+        );
+    }
+
+    pub fn too_long(&mut self, rule: &'static str, p: &FieldPath, max: usize) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueTooLong,
+            format!("Too long: may not be more than {max} bytes"),
+        );
+    }
+
+    pub fn forbidden(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
+        self.push(
+            rule,
+            p,
+            Reason::FieldValueForbidden,
+            with_detail("Forbidden", detail),
+        );
+    }
+}
+
+fn with_detail(body: &str, detail: &str) -> String {
+    if detail.is_empty() {
+        body.to_string()
+    } else {
+        format!("{body}: {detail}")
+    }
+}
+
+/// `Unsupported value: "x": supported values: "A", "B"`.
+pub(crate) fn not_supported_message(value: &str, supported: &[&str]) -> String {
+    let list: Vec<String> = supported.iter().map(|s| quote(s)).collect();
+    format!(
+        "Unsupported value: {value}: supported values: {}",
+        list.join(", ")
+    )
+}
+
+/// Go's `%q` of a `[]string`: `["A" "B"]`.
+pub(crate) fn go_quoted_list(items: &[&str]) -> String {
+    let list: Vec<String> = items.iter().map(|s| quote(s)).collect();
+    format!("[{}]", list.join(" "))
+}
+
+/// The value at `path` below `v`; JSON `null` counts as absent, as it does for Go's decoder.
+pub(crate) fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    let mut cur = v;
+    for k in path {
+        cur = cur.as_object()?.get(*k)?;
+    }
+    if cur.is_null() {
+        None
+    } else {
+        Some(cur)
+    }
+}
+
+/// An integer as the API server decodes it. Floats with no fraction count (kubectl turns
+/// YAML `5.0` into JSON `5`); anything else was already reported as a decode error.
+pub(crate) fn as_int(v: Option<&Value>) -> Option<i64> {
+    let v = v?;
+    if let Some(i) = v.as_i64() {
+        return Some(i);
+    }
+    if let Some(u) = v.as_u64() {
+        return Some(i64::try_from(u).unwrap_or(i64::MAX));
+    }
+    let f = v.as_f64()?;
+    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+        Some(f as i64)
+    } else {
+        None
+    }
+}
+
+pub(crate) fn as_str(v: Option<&Value>) -> Option<&str> {
+    v?.as_str()
+}
+
+pub(crate) fn as_bool(v: Option<&Value>) -> Option<bool> {
+    v?.as_bool()
+}
+
+/// Go's `%#v` of a `map[string]string` (keys sorted, as fmt prints maps).
+pub(crate) fn go_string_map(v: Option<&Value>) -> String {
+    let Some(map) = v.and_then(Value::as_object) else {
+        return "map[string]string(nil)".to_string();
+    };
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|(k, v)| format!("{}:{}", quote(k), quote(v.as_str().unwrap_or_default())))
+        .collect();
+    format!("map[string]string{{{}}}", parts.join(", "))
+}
+
+/// Go's `%#v` of a `[]int32`.
+pub(crate) fn go_int32_slice(v: Option<&Value>) -> String {
+    match v.and_then(Value::as_array) {
+        None => "[]int32(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| as_int(Some(i)).unwrap_or_default().to_string())
+                .collect();
+            format!("[]int32{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Go's `%#v` of a `[]string`.
+fn go_string_slice(v: Option<&Value>) -> String {
+    match v.and_then(Value::as_array) {
+        None => "[]string(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|i| quote(i.as_str().unwrap_or_default()))
+                .collect();
+            format!("[]string{{{}}}", parts.join(", "))
+        }
+    }
+}
+
+/// Go's `%#v` of a `metav1.LabelSelector` (v1.32 prints non-scalar bad values this way).
+pub(crate) fn go_label_selector(v: &Value) -> String {
+    let labels = go_string_map(get(v, &["matchLabels"]));
+    let exprs = match get(v, &["matchExpressions"]).and_then(Value::as_array) {
+        None => "[]v1.LabelSelectorRequirement(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|e| {
+                    format!(
+                        "v1.LabelSelectorRequirement{{Key:{}, Operator:{}, Values:{}}}",
+                        quote(as_str(get(e, &["key"])).unwrap_or_default()),
+                        quote(as_str(get(e, &["operator"])).unwrap_or_default()),
+                        go_string_slice(get(e, &["values"]))
+                    )
+                })
+                .collect();
+            format!("[]v1.LabelSelectorRequirement{{{}}}", parts.join(", "))
+        }
+    };
+    format!("v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:{exprs}}}")
+}
+
+/// Go's `%#v` of a `batch.SuccessPolicy`. Go prints pointer fields as addresses, which
+/// vary per request; a fixed stand-in address keeps our output stable.
+pub(crate) fn go_success_policy(v: &Value) -> String {
+    const ADDR: &str = "0xc000000000";
+    let rules = match get(v, &["rules"]).and_then(Value::as_array) {
+        None => "[]batch.SuccessPolicyRule(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|r| {
+                    let idx = if get(r, &["succeededIndexes"]).is_some() {
+                        format!("(*string)({ADDR})")
+                    } else {
+                        "(*string)(nil)".to_string()
+                    };
+                    let cnt = if get(r, &["succeededCount"]).is_some() {
+                        format!("(*int32)({ADDR})")
+                    } else {
+                        "(*int32)(nil)".to_string()
+                    };
+                    format!("batch.SuccessPolicyRule{{SucceededIndexes:{idx}, SucceededCount:{cnt}}}")
+                })
+                .collect();
+            format!("[]batch.SuccessPolicyRule{{{}}}", parts.join(", "))
+        }
+    };
+    format!("batch.SuccessPolicy{{Rules:{rules}}}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_go() {
+        assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(quote("tab\there"), r#""tab\there""#);
+        assert_eq!(quote("jöb"), "\"jöb\"");
+        assert_eq!(quote("a\u{a0}b"), r#""a\u00a0b""#);
+        assert_eq!(quote("a\u{200b}b"), r#""a\u200bb""#);
+        assert_eq!(quote("\u{1}"), r#""\x01""#);
+    }
+
+    #[test]
+    fn prints_api_and_real_paths() {
+        let p = FieldPath::root("spec")
+            .child("template")
+            .alias("labels", &["metadata", "labels"]);
+        assert_eq!(p.api, "spec.template.labels");
+        assert_eq!(p.loc.len(), 4);
+        let q = FieldPath::root("spec").child("rules").index(2).key("a/b");
+        assert_eq!(q.api, "spec.rules[2][a/b]");
+    }
+
+    #[test]
+    fn renders_go_values() {
+        let v: Value = serde_json::json!({"b": "2", "a": "1"});
+        assert_eq!(go_string_map(Some(&v)), r#"map[string]string{"a":"1", "b":"2"}"#);
+        assert_eq!(go_string_map(None), "map[string]string(nil)");
+        let v: Value = serde_json::json!([3, 1, 2]);
+        assert_eq!(go_int32_slice(Some(&v)), "[]int32{3, 1, 2}");
+        let sel = serde_json::json!({"matchLabels": {"app": "demo"}});
+        assert_eq!(
+            go_label_selector(&sel),
+            r#"v1.LabelSelector{MatchLabels:map[string]string{"app":"demo"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}"#
+        );
+    }
+}

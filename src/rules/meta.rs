@@ -1,0 +1,255 @@
+//! ObjectMeta, label and label-selector validation as apimachinery does it
+//! (`ValidateObjectMeta`, `ValidateLabels`, `ValidateAnnotations`, `ValidateLabelSelector`).
+
+use serde_json::Value;
+
+use super::field::{as_str, get, quote, Errs, FieldPath};
+use super::names;
+
+const TOTAL_ANNOTATION_SIZE_LIMIT: usize = 256 * 1024;
+
+/// `ValidateObjectMeta` with a DNS-subdomain name. The namespace is checked only when
+/// present: offline manifests rarely carry one and the request URL supplies it.
+pub(crate) fn object_meta(meta: &Value, errs: &mut Errs) {
+    let p = FieldPath::root("metadata");
+    if let Some(gn) = as_str(get(meta, &["generateName"])).filter(|s| !s.is_empty()) {
+        for m in names::name_is_dns_subdomain(gn, true) {
+            errs.invalid("invalid-generate-name", &p.child("generateName"), &quote(gn), &m);
+        }
+    }
+    match as_str(get(meta, &["name"])).filter(|s| !s.is_empty()) {
+        None => errs.required(
+            "name-required",
+            &p.child("name"),
+            "name or generateName is required",
+        ),
+        Some(name) => {
+            for m in names::name_is_dns_subdomain(name, false) {
+                errs.invalid("invalid-name", &p.child("name"), &quote(name), &m);
+            }
+        }
+    }
+    if let Some(ns) = as_str(get(meta, &["namespace"])).filter(|s| !s.is_empty()) {
+        for m in names::dns1123_label(ns) {
+            errs.invalid("invalid-namespace", &p.child("namespace"), &quote(ns), &m);
+        }
+    }
+    labels(get(meta, &["labels"]), &p.child("labels"), errs);
+    annotations(get(meta, &["annotations"]), &p.child("annotations"), errs);
+}
+
+/// Sorted map entries: Go iterates maps in random order, so any fixed order is as faithful.
+fn sorted_entries(map: Option<&Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> = map
+        .and_then(Value::as_object)
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+/// `ValidateLabels`: every key a qualified name, every value a label value.
+pub(crate) fn labels(map: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
+    for (k, v) in sorted_entries(map) {
+        label_name(k, p, errs);
+        let v = v.as_str().unwrap_or_default();
+        for m in names::label_value(v) {
+            errs.invalid("invalid-label", p, &quote(v), &m);
+        }
+    }
+}
+
+fn label_name(k: &str, p: &FieldPath, errs: &mut Errs) {
+    for m in names::qualified_name(k) {
+        errs.invalid("invalid-label", p, &quote(k), &m);
+    }
+}
+
+/// `ValidateAnnotations`: keys are qualified names (case-insensitive), total size capped.
+pub(crate) fn annotations(map: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
+    let entries = sorted_entries(map);
+    let mut total = 0usize;
+    for (k, v) in &entries {
+        for m in names::qualified_name(&k.to_lowercase()) {
+            errs.invalid("invalid-annotation", p, &quote(k), &m);
+        }
+        total += k.len() + v.as_str().map(str::len).unwrap_or_default();
+    }
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT {
+        errs.too_long("invalid-annotation", p, TOTAL_ANNOTATION_SIZE_LIMIT);
+    }
+}
+
+/// `ValidateLabelSelector`. Returns whether the selector is usable for matching
+/// (`LabelSelectorAsSelector` succeeds exactly when it is valid).
+pub(crate) fn label_selector(sel: &Value, p: &FieldPath, errs: &mut Errs) -> bool {
+    let before = errs.0.len();
+    labels(get(sel, &["matchLabels"]), &p.child("matchLabels"), errs);
+    if let Some(exprs) = get(sel, &["matchExpressions"]).and_then(Value::as_array) {
+        for (i, e) in exprs.iter().enumerate() {
+            let ep = p.child("matchExpressions").index(i);
+            let op = as_str(get(e, &["operator"])).unwrap_or_default();
+            let values: Vec<&str> = get(e, &["values"])
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default()).collect())
+                .unwrap_or_default();
+            match op {
+                "In" | "NotIn" => {
+                    if values.is_empty() {
+                        errs.required(
+                            "invalid-selector",
+                            &ep.child("values"),
+                            "must be specified when `operator` is 'In' or 'NotIn'",
+                        );
+                    }
+                }
+                "Exists" | "DoesNotExist" => {
+                    if !values.is_empty() {
+                        errs.forbidden(
+                            "invalid-selector",
+                            &ep.child("values"),
+                            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                        );
+                    }
+                }
+                _ => errs.invalid(
+                    "invalid-selector",
+                    &ep.child("operator"),
+                    &quote(op),
+                    "not a valid selector operator",
+                ),
+            }
+            let key = as_str(get(e, &["key"])).unwrap_or_default();
+            for m in names::qualified_name(key) {
+                errs.invalid("invalid-selector", &ep.child("key"), &quote(key), &m);
+            }
+            for (j, v) in values.iter().enumerate() {
+                for m in names::label_value(v) {
+                    errs.invalid("invalid-selector", &ep.child("values").index(j), &quote(v), &m);
+                }
+            }
+        }
+    }
+    for f in &mut errs.0[before..] {
+        if f.rule == "invalid-label" {
+            f.rule = "invalid-selector";
+        }
+    }
+    errs.0.len() == before
+}
+
+/// Whether a valid selector selects a label set. A missing selector selects nothing.
+pub(crate) fn selector_matches(sel: Option<&Value>, labels: Option<&Value>) -> bool {
+    let Some(sel) = sel else {
+        return false;
+    };
+    let label = |k: &str| -> Option<&str> { labels.and_then(|l| as_str(get(l, &[k]))) };
+    for (k, v) in sorted_entries(get(sel, &["matchLabels"])) {
+        if label(k) != v.as_str() {
+            return false;
+        }
+    }
+    if let Some(exprs) = get(sel, &["matchExpressions"]).and_then(Value::as_array) {
+        for e in exprs {
+            let key = as_str(get(e, &["key"])).unwrap_or_default();
+            let values: Vec<&str> = get(e, &["values"])
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let have = label(key);
+            let ok = match as_str(get(e, &["operator"])).unwrap_or_default() {
+                "In" => have.is_some_and(|h| values.contains(&h)),
+                "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+                "Exists" => have.is_some(),
+                "DoesNotExist" => have.is_none(),
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(meta: Value) -> Vec<(String, String)> {
+        let mut errs = Errs::default();
+        object_meta(&meta, &mut errs);
+        errs.0.into_iter().map(|f| (f.field, f.message)).collect()
+    }
+
+    #[test]
+    fn accepts_plain_metadata() {
+        assert!(run(json!({"name": "nightly", "labels": {"app": "demo"}})).is_empty());
+    }
+
+    #[test]
+    fn rejects_missing_name() {
+        assert_eq!(
+            run(json!({})),
+            vec![(
+                "metadata.name".to_string(),
+                "Required value: name or generateName is required".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_label_key_and_value() {
+        let errs = run(json!({"name": "a", "labels": {"bad key": "-x"}}));
+        assert_eq!(errs.len(), 2);
+        assert!(errs[0]
+            .1
+            .starts_with("Invalid value: \"bad key\": name part must consist"));
+        assert!(errs[1]
+            .1
+            .starts_with("Invalid value: \"-x\": a valid label must be"));
+    }
+
+    #[test]
+    fn rejects_bad_generate_name_and_name() {
+        let errs = run(json!({"name": "Demo-xxxxx", "generateName": "Demo-"}));
+        assert_eq!(errs[0].0, "metadata.generateName");
+        assert_eq!(errs[1].0, "metadata.name");
+    }
+
+    #[test]
+    fn matches_selectors() {
+        let labels = json!({"app": "demo", "tier": "x"});
+        assert!(selector_matches(
+            Some(&json!({"matchLabels": {"app": "demo"}})),
+            Some(&labels)
+        ));
+        assert!(!selector_matches(
+            Some(&json!({"matchLabels": {"app": "x"}})),
+            Some(&labels)
+        ));
+        assert!(selector_matches(
+            Some(&json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["demo"]}]})),
+            Some(&labels)
+        ));
+        assert!(selector_matches(Some(&json!({})), None));
+        assert!(!selector_matches(None, Some(&labels)));
+    }
+
+    #[test]
+    fn rejects_bad_selector_operator() {
+        let mut errs = Errs::default();
+        let ok = label_selector(
+            &json!({"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["a"]}]}),
+            &FieldPath::root("spec").child("selector"),
+            &mut errs,
+        );
+        assert!(!ok);
+        assert_eq!(errs.0[0].field, "spec.selector.matchExpressions[0].operator");
+        assert_eq!(
+            errs.0[0].message,
+            "Invalid value: \"Equals\": not a valid selector operator"
+        );
+    }
+}

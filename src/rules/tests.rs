@@ -1,0 +1,843 @@
+//! Rule-by-rule behaviour of `check`/`check_manifest`, one case per rule or per table row.
+//! Cases that need the real schedule parser return early while `crate::cron` is the stub;
+//! they take effect once the cron module is merged.
+
+use rstest::rstest;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::config::Policy;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .expect("fixed instant")
+        .with_timezone(&chrono::Utc)
+}
+
+fn create() -> Context<'static> {
+    Context {
+        operation: Operation::Create,
+        old: None,
+        now: now(),
+    }
+}
+
+fn cron_ready() -> bool {
+    crate::cron::parse_standard("* * * * *").is_ok()
+}
+
+/// Deep-merges `patch` into `base`; a `null` in the patch deletes the key.
+fn merge(base: &mut Value, patch: &Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    b.remove(k);
+                } else {
+                    merge(b.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (b, p) => *b = p.clone(),
+    }
+}
+
+fn job(patch: Value) -> Value {
+    let mut base = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "report"},
+        "spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "containers": [{"name": "main", "image": "busybox:1.36"}]
+        }}}
+    });
+    merge(&mut base, &patch);
+    base
+}
+
+fn cronjob(patch: Value) -> Value {
+    let mut base = json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {
+            "schedule": "0 3 * * *",
+            "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "OnFailure",
+                "containers": [{"name": "main", "image": "busybox:1.36"}]
+            }}}}
+        }
+    });
+    merge(&mut base, &patch);
+    base
+}
+
+fn findings(kind: Kind, obj: &Value, policy: &Policy) -> Vec<Finding> {
+    check_manifest(kind, obj, policy, &create())
+}
+
+/// `field: message` of the error findings under the default policy.
+fn errors(kind: Kind, obj: &Value) -> Vec<String> {
+    findings(kind, obj, &Policy::default())
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect()
+}
+
+fn rules_of(kind: Kind, obj: &Value, policy: &Policy) -> Vec<&'static str> {
+    findings(kind, obj, policy).into_iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn accepts_base_job_and_cronjob() {
+    assert_eq!(errors(Kind::Job, &job(json!({}))), Vec::<String>::new());
+    assert_eq!(errors(Kind::CronJob, &cronjob(json!({}))), Vec::<String>::new());
+}
+
+#[test]
+fn rejects_missing_restart_policy_as_the_api_server_does() {
+    let obj = job(json!({"spec": {"template": {"spec": {"restartPolicy": null}}}}));
+    assert_eq!(
+        errors(Kind::Job, &obj),
+        vec!["spec.template.spec.restartPolicy: Required value: valid values: \"OnFailure\", \"Never\""]
+    );
+}
+
+#[test]
+fn rejects_unknown_restart_policy_twice() {
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "never"}}}}}}),
+    );
+    assert_eq!(
+        errors(Kind::CronJob, &obj),
+        vec![
+            "spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"never\": supported values: \"Always\", \"OnFailure\", \"Never\"",
+            "spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: \"never\": supported values: \"OnFailure\", \"Never\"",
+        ]
+    );
+}
+
+#[test]
+fn rejects_on_failure_with_pod_failure_policy() {
+    let obj = job(json!({"spec": {
+        "podFailurePolicy": {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]},
+        "template": {"spec": {"restartPolicy": "OnFailure"}}
+    }}));
+    assert_eq!(
+        errors(Kind::Job, &obj),
+        vec!["spec.template.spec.restartPolicy: Invalid value: \"OnFailure\": only \"Never\" is supported when podFailurePolicy is specified"]
+    );
+}
+
+#[rstest]
+#[case("parallelism")]
+#[case("completions")]
+#[case("activeDeadlineSeconds")]
+#[case("backoffLimit")]
+#[case("ttlSecondsAfterFinished")]
+fn rejects_negative_job_scalars(#[case] key: &str) {
+    let obj = job(json!({"spec": {key: -1}}));
+    assert_eq!(
+        errors(Kind::Job, &obj),
+        vec![format!(
+            "spec.{key}: Invalid value: -1: must be greater than or equal to 0"
+        )]
+    );
+}
+
+#[rstest]
+#[case("startingDeadlineSeconds")]
+#[case("successfulJobsHistoryLimit")]
+#[case("failedJobsHistoryLimit")]
+fn rejects_negative_cronjob_scalars(#[case] key: &str) {
+    let obj = cronjob(json!({"spec": {key: -1}}));
+    assert_eq!(
+        errors(Kind::CronJob, &obj),
+        vec![format!(
+            "spec.{key}: Invalid value: -1: must be greater than or equal to 0"
+        )]
+    );
+}
+
+#[rstest]
+#[case(json!({"completionMode": ""}), "spec.completionMode: Unsupported value: \"\": supported values: \"NonIndexed\", \"Indexed\"")]
+#[case(json!({"completionMode": "Indexed", "completions": null, "parallelism": 3}), "spec.completions: Required value: when completion mode is Indexed")]
+#[case(json!({"completionMode": "Indexed", "completions": 5, "parallelism": 100001}), "spec.parallelism: Invalid value: 100001: must be less than or equal to 100000 when completion mode is Indexed")]
+#[case(json!({"completions": 5, "backoffLimitPerIndex": 1}), "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode")]
+#[case(json!({"completionMode": "Indexed", "completions": 5, "maxFailedIndexes": 2}), "spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified")]
+#[case(json!({"completionMode": "Indexed", "completions": 100001, "backoffLimitPerIndex": 1}), "spec.maxFailedIndexes: Required value: must be specified when completions is above 100000")]
+#[case(json!({"podReplacementPolicy": ""}), "spec.podReplacementPolicy: Unsupported value: \"\": supported values: \"Failed\", \"TerminatingOrFailed\"")]
+#[case(json!({"managedBy": "custom-controller"}), "spec.managedBy: Invalid value: \"custom-controller\": must be a domain-prefixed path (such as \"acme.io/foo\")")]
+#[case(json!({"managedBy": ""}), "spec.managedBy: Required value")]
+#[case(json!({"template": {"spec": {"containers": []}}}), "spec.template.spec.containers: Required value")]
+#[case(json!({"template": {"spec": {"containers": [{"name": "main"}]}}}), "spec.template.spec.containers[0].image: Required value")]
+#[case(json!({"template": {"spec": {"containers": [{"name": "main", "image": "a"}, {"name": "main", "image": "b"}]}}}), "spec.template.spec.containers[1].name: Duplicate value: \"main\"")]
+#[case(json!({"template": {"spec": {"initContainers": [{"name": "main", "image": "a"}]}}}), "spec.template.spec.initContainers[0].name: Duplicate value: \"main\"")]
+#[case(json!({"template": {"spec": {"containers": [{"name": "Main", "image": "a"}]}}}), "spec.template.spec.containers[0].name: Invalid value: \"Main\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")]
+fn rejects_job_spec_rules(#[case] spec: Value, #[case] want: &str) {
+    let obj = job(json!({"spec": spec}));
+    assert_eq!(errors(Kind::Job, &obj), vec![want.to_string()]);
+}
+
+#[rstest]
+#[case(json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1]}, "onPodConditions": [{"type": "DisruptionTarget"}]}]}), "spec.podFailurePolicy.rules[0]: Invalid value: specifying both OnExitCodes and OnPodConditions is not supported")]
+#[case(json!({"rules": [{"action": "FailJob"}]}), "spec.podFailurePolicy.rules[0]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required")]
+#[case(json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [0]}}]}), "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator")]
+#[case(json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1, 1]}}]}), "spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Duplicate value: 1")]
+#[case(json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [3, 1]}}]}), "spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{3, 1}: must be ordered")]
+#[case(json!({"rules": [{"action": "", "onExitCodes": {"operator": "In", "values": [1]}}]}), "spec.podFailurePolicy.rules[0].action: Required value: valid values: [\"Count\" \"FailIndex\" \"FailJob\" \"Ignore\"]")]
+#[case(json!({"rules": [{"action": "Retry", "onExitCodes": {"operator": "In", "values": [1]}}]}), "spec.podFailurePolicy.rules[0].action: Unsupported value: \"Retry\": supported values: \"Count\", \"FailIndex\", \"FailJob\", \"Ignore\"")]
+#[case(json!({"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [1]}}]}), "spec.podFailurePolicy.rules[0].action: Invalid value: \"FailIndex\": requires the backoffLimitPerIndex to be set")]
+#[case(json!({"rules": [{"action": "FailJob", "onExitCodes": {"containerName": "other", "operator": "In", "values": [1]}}]}), "spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: \"other\": must be one of the container or initContainer names in the pod template")]
+#[case(json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "Maybe"}]}]}), "spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: \"Maybe\": supported values: \"False\", \"True\", \"Unknown\"")]
+fn rejects_pod_failure_policy_rules(#[case] pfp: Value, #[case] want: &str) {
+    let obj = job(json!({"spec": {"podFailurePolicy": pfp}}));
+    assert_eq!(errors(Kind::Job, &obj), vec![want.to_string()]);
+}
+
+#[test]
+fn defaults_empty_condition_status_for_jobs_but_not_cronjob_templates() {
+    let pfp = json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}]});
+    assert!(errors(
+        Kind::Job,
+        &job(json!({"spec": {"podFailurePolicy": pfp.clone()}}))
+    )
+    .is_empty());
+    let obj = cronjob(json!({"spec": {"jobTemplate": {"spec": {
+        "podFailurePolicy": pfp,
+        "template": {"spec": {"restartPolicy": "Never"}}
+    }}}}));
+    assert_eq!(
+        errors(Kind::CronJob, &obj),
+        vec!["spec.jobTemplate.spec.podFailurePolicy.rules[0].onPodConditions[0].status: Required value: valid values: [\"False\" \"True\" \"Unknown\"]"]
+    );
+}
+
+#[rstest]
+#[case(json!({"rules": []}), "spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified")]
+#[case(json!({"rules": [{}]}), "spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified")]
+#[case(json!({"rules": [{"succeededIndexes": "2,1"}]}), "spec.successPolicy.rules[0].succeededIndexes: Invalid value: \"2,1\": error parsing succeededIndexes: non-increasing order, previous: 2, current: 1")]
+#[case(json!({"rules": [{"succeededCount": 6}]}), "spec.successPolicy.rules[0].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)")]
+#[case(json!({"rules": [{"succeededIndexes": "0-2", "succeededCount": 4}]}), "spec.successPolicy.rules[0].succeededCount: Invalid value: 4: must be less than or equal to 3 (the number of indexes in the specified succeededIndexes field)")]
+fn rejects_success_policy_rules(#[case] sp: Value, #[case] want: &str) {
+    let obj = job(json!({"spec": {"completionMode": "Indexed", "completions": 5, "successPolicy": sp}}));
+    assert_eq!(errors(Kind::Job, &obj), vec![want.to_string()]);
+}
+
+#[test]
+fn rejects_success_policy_without_indexed_mode() {
+    let obj = job(json!({"spec": {"successPolicy": {"rules": [{"succeededCount": 1}]}}}));
+    let errs = errors(Kind::Job, &obj);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].starts_with("spec.successPolicy: Invalid value: batch.SuccessPolicy{"));
+    assert!(errs[0].ends_with(": requires indexed completion mode"));
+}
+
+#[test]
+fn rejects_the_success_policy_crash_clearly() {
+    let sp = json!({"rules": [{"succeededCount": 1}]});
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"completionMode": "Indexed", "successPolicy": sp.clone()}}}}),
+    );
+    let rules = rules_of(Kind::CronJob, &obj, &Policy::default());
+    assert!(rules.contains(&"server-crash"), "{rules:?}");
+    let job_obj =
+        job(json!({"spec": {"completionMode": "Indexed", "parallelism": 3, "successPolicy": sp.clone()}}));
+    assert!(rules_of(Kind::Job, &job_obj, &Policy::default()).contains(&"server-crash"));
+    // Without parallelism, defaulting sets completions to 1 and the API server copes.
+    let fine = job(
+        json!({"spec": {"completionMode": "Indexed", "successPolicy": {"rules": [{"succeededIndexes": "0"}]}}}),
+    );
+    assert!(errors(Kind::Job, &fine).is_empty());
+}
+
+#[test]
+fn rejects_the_tz_prefix_crash_clearly() {
+    let obj = cronjob(json!({"spec": {"schedule": "CRON_TZ="}}));
+    let f = findings(Kind::CronJob, &obj, &Policy::default());
+    assert_eq!(f[0].rule, "server-crash");
+    assert!(f[0].message.contains("crashes"), "{}", f[0].message);
+}
+
+#[test]
+fn rejects_long_job_name_via_generated_label() {
+    let name = "a".repeat(64);
+    let errs = errors(Kind::Job, &job(json!({"metadata": {"name": name}})));
+    assert_eq!(errs.len(), 2);
+    assert!(errs
+        .iter()
+        .all(|e| e.starts_with("spec.template.labels: Invalid value: \"aaaa")
+            && e.ends_with("must be no more than 63 characters")));
+}
+
+#[test]
+fn rejects_indexed_job_whose_last_hostname_is_too_long() {
+    let name = "a".repeat(62);
+    let obj =
+        job(json!({"metadata": {"name": name}, "spec": {"completionMode": "Indexed", "completions": 10}}));
+    assert_eq!(
+        errors(Kind::Job, &obj),
+        vec![format!(
+            "metadata.name: Invalid value: \"{name}\": will not able to create pod with invalid DNS label: {name}-9"
+        )]
+    );
+}
+
+#[rstest]
+#[case(Kind::Job, "MyJob")]
+#[case(Kind::CronJob, "my_job")]
+fn rejects_names_that_are_not_dns_subdomains(#[case] kind: Kind, #[case] name: &str) {
+    let obj = match kind {
+        Kind::Job => job(json!({"metadata": {"name": name}})),
+        Kind::CronJob => cronjob(json!({"metadata": {"name": name}})),
+    };
+    let errs = errors(kind, &obj);
+    assert!(errs[0].starts_with(&format!(
+        "metadata.name: Invalid value: \"{name}\": a lowercase RFC 1123 subdomain"
+    )));
+}
+
+#[test]
+fn warns_on_dotted_names_like_the_api_server() {
+    let f = findings(
+        Kind::Job,
+        &job(json!({"metadata": {"name": "my.job"}})),
+        &Policy::default(),
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].severity, f[0].origin), (Severity::Warning, Origin::Api));
+    assert_eq!(f[0].message, "this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [must not contain dots]");
+}
+
+#[test]
+fn rejects_cronjob_names_over_52_characters_on_create_only() {
+    let name = "n".repeat(53);
+    let obj = cronjob(json!({"metadata": {"name": name}}));
+    assert_eq!(
+        errors(Kind::CronJob, &obj),
+        vec![format!(
+            "metadata.name: Invalid value: \"{name}\": must be no more than 52 characters"
+        )]
+    );
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&obj),
+        now: now(),
+    };
+    let mut defaulted = obj.clone();
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut defaulted);
+    assert!(check(Kind::CronJob, &defaulted, &Policy::default(), &ctx).is_empty());
+}
+
+#[rstest]
+#[case(47, true)]
+#[case(48, false)]
+fn applies_the_52_character_limit_to_generated_names(#[case] prefix_len: usize, #[case] ok: bool) {
+    let obj = cronjob(json!({"metadata": {"name": null, "generateName": "g".repeat(prefix_len)}}));
+    assert_eq!(errors(Kind::CronJob, &obj).is_empty(), ok);
+}
+
+#[test]
+fn rejects_user_selector_without_manual_selector() {
+    let obj = job(
+        json!({"spec": {"selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "demo"}}}}}),
+    );
+    let errs = errors(Kind::Job, &obj);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].starts_with("spec.selector: Invalid value: v1.LabelSelector{"));
+    assert!(errs[0].ends_with("`selector` not auto-generated"));
+}
+
+#[test]
+fn rejects_manual_selector_that_misses_the_template() {
+    let obj = job(
+        json!({"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}, "template": {"metadata": {"labels": {"app": "other"}}}}}),
+    );
+    assert_eq!(
+        errors(Kind::Job, &obj),
+        vec!["spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"other\"}: `selector` does not match template `labels`"]
+    );
+}
+
+#[test]
+fn rejects_foreign_generated_label_values() {
+    let obj = job(json!({"spec": {"template": {"metadata": {"labels": {"job-name": "someone-else"}}}}}));
+    let errs = errors(Kind::Job, &obj);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].starts_with("spec.template.metadata.labels[job-name]: Invalid value: map[string]string{"));
+    assert!(errs[0].ends_with(": must be 'report'"));
+}
+
+#[test]
+fn rejects_selectors_in_cronjob_templates() {
+    let obj = cronjob(
+        json!({"spec": {"jobTemplate": {"spec": {"manualSelector": true, "selector": {"matchLabels": {"app": "demo"}}}}}}),
+    );
+    let errs = errors(Kind::CronJob, &obj);
+    assert_eq!(errs.len(), 2);
+    assert!(errs[0].ends_with("`selector` will be auto-generated"));
+    assert_eq!(
+        errs[1],
+        "spec.jobTemplate.spec.manualSelector: Unsupported value: true: supported values: \"nil\", \"false\""
+    );
+}
+
+#[rstest]
+#[case("", true)]
+#[case("Forbid", true)]
+#[case("allow", false)]
+fn checks_concurrency_policy(#[case] value: &str, #[case] ok: bool) {
+    let obj = cronjob(json!({"spec": {"concurrencyPolicy": value}}));
+    assert_eq!(errors(Kind::CronJob, &obj).is_empty(), ok);
+}
+
+#[test]
+fn rejects_empty_schedule() {
+    let obj = cronjob(json!({"spec": {"schedule": ""}}));
+    assert_eq!(errors(Kind::CronJob, &obj), vec!["spec.schedule: Required value"]);
+}
+
+#[test]
+fn reports_a_decode_error_alone() {
+    let obj = cronjob(json!({"spec": {"suspend": "true", "concurrencyPolicy": "bogus"}}));
+    let f = findings(Kind::CronJob, &obj, &Policy::default());
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule, "decode-error");
+    assert_eq!(f[0].field, "spec.suspend");
+}
+
+#[test]
+fn locates_template_label_findings_where_they_are_written() {
+    let obj = job(json!({"spec": {"template": {"metadata": {"labels": {"bad key": "x"}}}}}));
+    let f = findings(Kind::Job, &obj, &Policy::default());
+    let tmpl = f
+        .iter()
+        .find(|f| f.field == "spec.template.labels")
+        .expect("template label finding");
+    let keys: Vec<&str> = tmpl
+        .location
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => k.as_str(),
+            Segment::Index(_) => "#",
+        })
+        .collect();
+    assert_eq!(keys, ["spec", "template", "metadata", "labels"]);
+    // The Job's own labels were copied from the template by defaulting.
+    assert!(f.iter().any(|f| f.field == "metadata.labels"));
+}
+
+#[test]
+fn ratchets_tz_in_schedule_on_update() {
+    if !cron_ready() {
+        return;
+    }
+    let tz = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
+    assert_eq!(
+        rules_of(Kind::CronJob, &tz, &Policy::default()),
+        vec!["tz-in-schedule"]
+    );
+    let mut stored = tz.clone();
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    let f = check(Kind::CronJob, &stored, &Policy::default(), &ctx);
+    let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec!["tz-prefix-on-update"]);
+    // Keeping the prefix and adding a timeZone is refused even on update.
+    let mut both = stored.clone();
+    both["spec"]["timeZone"] = json!("UTC");
+    let f = check(Kind::CronJob, &both, &Policy::default(), &ctx);
+    assert!(f
+        .iter()
+        .any(|f| f.severity == Severity::Error && f.rule == "tz-in-schedule"));
+}
+
+#[test]
+fn rechecks_time_zone_only_when_it_changes() {
+    if !cron_ready() {
+        return;
+    }
+    let mut stored = cronjob(json!({"spec": {"timeZone": "Mars/Base"}}));
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    assert!(rules_of(Kind::CronJob, &stored, &Policy::default()).contains(&"invalid-time-zone"));
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    assert!(check(Kind::CronJob, &stored, &Policy::default(), &ctx).is_empty());
+}
+
+#[test]
+fn warns_about_tz_prefix_on_update_without_the_parser() {
+    let mut stored = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    let f = check(Kind::CronJob, &stored, &Policy::default(), &ctx);
+    let w = f
+        .iter()
+        .find(|f| f.rule == "tz-prefix-on-update")
+        .expect("warning");
+    assert_eq!((w.severity, w.origin), (Severity::Warning, Origin::Advice));
+    let mut quiet = Policy::default();
+    quiet.warnings.tz_prefix_on_update = false;
+    assert!(check(Kind::CronJob, &stored, &quiet, &ctx)
+        .iter()
+        .all(|f| f.rule != "tz-prefix-on-update"));
+}
+
+#[test]
+fn rejects_job_updates_of_immutable_fields() {
+    let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["completionMode"] = json!("Indexed");
+    changed["spec"]["backoffLimit"] = json!(2);
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    let f: Vec<String> = check(Kind::Job, &changed, &Policy::default(), &ctx)
+        .into_iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    assert_eq!(
+        f,
+        vec!["spec.completionMode: Invalid value: \"Indexed\": field is immutable"]
+    );
+}
+
+#[test]
+fn reports_spec_errors_twice_on_job_update() {
+    let mut stored = job(json!({}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["parallelism"] = json!(-1);
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    let n = check(Kind::Job, &changed, &Policy::default(), &ctx)
+        .iter()
+        .filter(|f| f.field == "spec.parallelism")
+        .count();
+    assert_eq!(n, 2);
+}
+
+fn policy(yaml: &str) -> Policy {
+    Policy::from_yaml(yaml, "test").expect("policy parses")
+}
+
+#[rstest]
+#[case(
+    Kind::Job,
+    "rules:\n  allowedRestartPolicies: [OnFailure]\n",
+    "allowed-restart-policies"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  allowedRestartPolicies: [Never]\n",
+    "allowed-restart-policies"
+)]
+#[case(
+    Kind::Job,
+    "rules:\n  allowedCompletionModes: [Indexed]\n",
+    "allowed-completion-modes"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  allowedConcurrencyPolicies: [Forbid]\n",
+    "allowed-concurrency-policies"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  maxSuccessfulJobsHistoryLimit: 2\n",
+    "max-successful-jobs-history-limit"
+)]
+#[case(
+    Kind::CronJob,
+    "rules:\n  maxFailedJobsHistoryLimit: 0\n",
+    "max-failed-jobs-history-limit"
+)]
+#[case(Kind::CronJob, "rules:\n  requireTimeZone: true\n", "require-time-zone")]
+fn enforces_each_policy_rule(#[case] kind: Kind, #[case] yaml: &str, #[case] rule: &str) {
+    let obj = match kind {
+        Kind::Job => job(json!({})),
+        Kind::CronJob => cronjob(json!({})),
+    };
+    let f = findings(kind, &obj, &policy(yaml));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (f[0].rule, f[0].severity, f[0].origin),
+        (rule, Severity::Error, Origin::Policy)
+    );
+    assert!(
+        f[0].message.ends_with(&format!("(batchguard policy {rule})")),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn words_policy_findings_like_the_api_server() {
+    let f = findings(
+        Kind::CronJob,
+        &cronjob(json!({})),
+        &policy("rules:\n  allowedRestartPolicies: [Never]\n"),
+    );
+    assert_eq!(f[0].field, "spec.jobTemplate.spec.template.spec.restartPolicy");
+    assert_eq!(
+        f[0].message,
+        "Unsupported value: \"OnFailure\": supported values: \"Never\" (batchguard policy allowed-restart-policies)"
+    );
+}
+
+#[test]
+fn leaves_api_invalid_values_to_the_api_rules() {
+    let obj = job(json!({"spec": {"template": {"spec": {"restartPolicy": "Always"}}}}));
+    let rules = rules_of(
+        Kind::Job,
+        &obj,
+        &policy("rules:\n  allowedRestartPolicies: [Never]\n"),
+    );
+    assert_eq!(rules, vec!["restart-policy-required"]);
+}
+
+#[test]
+fn accepts_what_the_policy_allows() {
+    let p = policy("rules:\n  allowedRestartPolicies: [OnFailure]\n  allowedConcurrencyPolicies: [Allow]\n  maxSuccessfulJobsHistoryLimit: 3\n  requireTimeZone: true\n");
+    let obj = cronjob(json!({"spec": {"timeZone": "Etc/UTC"}}));
+    let f: Vec<&str> = findings(Kind::CronJob, &obj, &p)
+        .into_iter()
+        .filter(|f| f.origin == Origin::Policy)
+        .map(|f| f.rule)
+        .collect();
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn enforces_minimum_schedule_interval() {
+    if !cron_ready() {
+        return;
+    }
+    let p = policy("rules:\n  minScheduleIntervalSeconds: 300\n");
+    let every_minute = cronjob(json!({"spec": {"schedule": "* * * * *"}}));
+    assert_eq!(
+        rules_of(Kind::CronJob, &every_minute, &p),
+        vec!["min-schedule-interval"]
+    );
+    assert!(rules_of(Kind::CronJob, &cronjob(json!({})), &p).is_empty());
+}
+
+#[test]
+fn warns_about_short_starting_deadlines() {
+    let obj = cronjob(json!({"spec": {"startingDeadlineSeconds": 5}}));
+    let f = findings(Kind::CronJob, &obj, &Policy::default());
+    assert_eq!(f.len(), 1);
+    assert_eq!(
+        (f[0].rule, f[0].severity, f[0].origin),
+        ("short-starting-deadline", Severity::Warning, Origin::Advice)
+    );
+    let ok = cronjob(json!({"spec": {"startingDeadlineSeconds": 10}}));
+    assert!(findings(Kind::CronJob, &ok, &Policy::default()).is_empty());
+}
+
+#[test]
+fn warns_about_schedules_that_never_fire() {
+    if !cron_ready() {
+        return;
+    }
+    let obj = cronjob(json!({"spec": {"schedule": "0 0 30 2 *"}}));
+    let f = findings(Kind::CronJob, &obj, &Policy::default());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        (f[0].rule, f[0].severity),
+        ("never-firing-schedule", Severity::Warning)
+    );
+    assert!(f[0]
+        .message
+        .starts_with("never fires: day 30 of February does not exist"));
+    let mut quiet = Policy::default();
+    quiet.warnings.never_firing_schedule = false;
+    assert!(findings(Kind::CronJob, &obj, &quiet).is_empty());
+}
+
+#[test]
+fn builds_the_status_message_with_duplicates_dropped() {
+    let name = "a".repeat(64);
+    let f = findings(
+        Kind::Job,
+        &job(json!({"metadata": {"name": name}})),
+        &Policy::default(),
+    );
+    assert_eq!(f.len(), 2);
+    let msg = status_message(Kind::Job, &name, &f);
+    assert_eq!(
+        msg,
+        format!("Job.batch \"{name}\" is invalid: spec.template.labels: Invalid value: \"{name}\": must be no more than 63 characters")
+    );
+}
+
+fn location_keys(f: &Finding) -> Vec<String> {
+    f.location
+        .iter()
+        .map(|s| match s {
+            Segment::Key(k) => k.clone(),
+            Segment::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn points_derived_findings_at_what_the_user_wrote() {
+    let long = job(json!({"metadata": {"name": "a".repeat(64)}}));
+    let f = findings(Kind::Job, &long, &Policy::default());
+    assert!(
+        f.iter().all(|f| location_keys(f) == ["metadata", "name"]),
+        "{f:?}"
+    );
+    let generated = job(json!({"metadata": {"name": null, "generateName": "Demo-"}}));
+    let f = findings(Kind::Job, &generated, &Policy::default());
+    let name = f
+        .iter()
+        .find(|f| f.field == "metadata.name")
+        .expect("name finding");
+    assert_eq!(location_keys(name), ["metadata", "generateName"]);
+    let copied = job(json!({"spec": {"template": {"metadata": {"labels": {"bad key": "x"}}}}}));
+    let f = findings(Kind::Job, &copied, &Policy::default());
+    let labels = f
+        .iter()
+        .find(|f| f.field == "metadata.labels")
+        .expect("copied labels");
+    assert_eq!(location_keys(labels), ["spec", "template", "metadata", "labels"]);
+}
+
+/// Every captured AdmissionReview is a request a real API server let through its own
+/// validation (except the one README names): judging its object must find no error.
+#[test]
+fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/admission");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("admission captures") {
+        let path = entry.expect("dir entry").path();
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        if !file.ends_with(".json") {
+            continue;
+        }
+        let review: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let req = &review["request"];
+        let kind = match req["kind"]["kind"].as_str() {
+            Some("Job") => Kind::Job,
+            Some("CronJob") => Kind::CronJob,
+            _ => continue,
+        };
+        let operation = match req["operation"].as_str() {
+            Some("CREATE") => Operation::Create,
+            Some("UPDATE") => Operation::Update,
+            _ => continue,
+        };
+        let old = req.get("oldObject").filter(|o| !o.is_null());
+        let ctx = Context {
+            operation,
+            old,
+            now: now(),
+        };
+        let mut object = req["object"].clone();
+        // Mutating CREATE requests come before the selector and name generation.
+        if operation == Operation::Create && file.contains(".mutate") {
+            crate::apidefaults::prepare_for_create(kind, &mut object);
+        }
+        let errors: Vec<String> = check(kind, &object, &Policy::default(), &ctx)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| format!("{} {}: {}", f.rule, f.field, f.message))
+            .collect();
+        if file.starts_with("job-create-no-restartpolicy") {
+            assert_eq!(errors.len(), 1, "{file}: {errors:?}");
+            assert!(
+                errors[0].starts_with("restart-policy-required"),
+                "{file}: {errors:?}"
+            );
+        } else {
+            assert!(errors.is_empty(), "{file}: {errors:?}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 30, "only {seen} captures judged");
+}
+
+#[test]
+fn allows_scheduling_changes_only_while_suspended_and_never_started() {
+    let mut stored = job(json!({"spec": {"suspend": true}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["template"]["spec"]["nodeSelector"] = json!({"pool": "gpu"});
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&stored),
+        now: now(),
+    };
+    assert!(check(Kind::Job, &changed, &Policy::default(), &ctx).is_empty());
+    let mut started = stored.clone();
+    started["status"] = json!({"startTime": "2026-01-01T00:00:00Z"});
+    let ctx = Context {
+        operation: Operation::Update,
+        old: Some(&started),
+        now: now(),
+    };
+    let rules: Vec<&str> = check(Kind::Job, &changed, &Policy::default(), &ctx)
+        .iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, vec!["immutable-field"]);
+}
+
+#[test]
+fn documents_every_rule_id() {
+    let docs = include_str!("../../docs/rules.md");
+    for id in RULE_IDS {
+        assert!(docs.contains(&format!("`{id}`")), "docs/rules.md lacks `{id}`");
+    }
+    let unique: std::collections::HashSet<&&str> = RULE_IDS.iter().collect();
+    assert_eq!(unique.len(), RULE_IDS.len());
+}
+
+#[test]
+fn reports_only_listed_rule_ids_on_the_corpus() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/manifests-corpus/manifests"
+    );
+    for entry in std::fs::read_dir(dir).expect("corpus") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        let Some(Ok(doc)) = crate::yaml::parse_stream(&text).into_iter().next() else {
+            continue;
+        };
+        let Some(obj) = doc.value else { continue };
+        let kind = if obj["kind"] == "Job" {
+            Kind::Job
+        } else {
+            Kind::CronJob
+        };
+        for f in findings(kind, &obj, &Policy::default()) {
+            assert!(RULE_IDS.contains(&f.rule), "unlisted rule id {}", f.rule);
+        }
+    }
+}
