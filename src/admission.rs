@@ -205,7 +205,16 @@ pub fn review_with(
     }
 
     let judged = catch_unwind(AssertUnwindSafe(|| match webhook {
-        Webhook::Validate => validate(kind, op, object, old, policy, env, checker, outcome.name.as_deref()),
+        Webhook::Validate => validate(
+            kind,
+            op,
+            object,
+            old,
+            policy,
+            env,
+            checker,
+            outcome.name.as_deref(),
+        ),
         Webhook::Mutate => mutate(kind, op, object, old, policy, env),
     }));
     match judged {
@@ -305,7 +314,9 @@ fn parse(body: &[u8]) -> Result<Request, ReviewError> {
 
 fn check_envelope(api_version: Option<&str>, kind: Option<&str>) -> Result<(), ReviewError> {
     if api_version != Some(API_VERSION) {
-        return Err(ReviewError::WrongApiVersion(api_version.unwrap_or_default().to_string()));
+        return Err(ReviewError::WrongApiVersion(
+            api_version.unwrap_or_default().to_string(),
+        ));
     }
     if kind != Some("AdmissionReview") {
         return Err(ReviewError::WrongKind(kind.unwrap_or_default().to_string()));
@@ -332,7 +343,9 @@ fn check_type(object: &Value, kind: Kind) -> Result<(), ReviewError> {
         Ok(())
     } else {
         Err(ReviewError::KindMismatch {
-            found: format!("{} {}", show(api_version), show(object_kind)).trim().to_string(),
+            found: format!("{} {}", show(api_version), show(object_kind))
+                .trim()
+                .to_string(),
             expected: format!("batch/v1 {}", kind.as_str()),
         })
     }
@@ -449,7 +462,14 @@ fn validate(
     }
 }
 
-fn mutate(kind: Kind, op: Operation, object: &Value, old: Option<&Value>, policy: &Policy, env: &Env) -> Judged {
+fn mutate(
+    kind: Kind,
+    op: Operation,
+    object: &Value,
+    old: Option<&Value>,
+    policy: &Policy,
+    env: &Env,
+) -> Judged {
     let mutation = crate::defaults::mutation(kind, op, object, old, &policy.defaults, env.now);
     if mutation.is_empty() {
         return Judged {
@@ -613,7 +633,9 @@ impl Status {
             code: 500,
             reason: "InternalError",
             status: "Failure",
-            message: format!("batchguard failed while reviewing this request (uid {uid}); see the webhook log"),
+            message: format!(
+                "batchguard failed while reviewing this request (uid {uid}); see the webhook log"
+            ),
             details: None,
         }
     }
@@ -665,7 +687,13 @@ mod tests {
         }
     }
 
-    fn finding(rule: &'static str, severity: Severity, origin: Origin, field: &str, message: &str) -> Finding {
+    fn finding(
+        rule: &'static str,
+        severity: Severity,
+        origin: Origin,
+        field: &str,
+        message: &str,
+    ) -> Finding {
         Finding {
             rule,
             severity,
@@ -713,7 +741,10 @@ mod tests {
         let a = finding("r", Severity::Error, Origin::Api, "spec.x", "Required value");
         let b = finding("r", Severity::Error, Origin::Api, "spec.y", "Forbidden");
         let status = Status::invalid(Kind::Job, Some("j"), &[&a, &a]);
-        assert_eq!(status.message, "Job.batch \"j\" is invalid: spec.x: Required value");
+        assert_eq!(
+            status.message,
+            "Job.batch \"j\" is invalid: spec.x: Required value"
+        );
         assert_eq!(status.details.as_ref().map(|d| d.causes.len()), Some(2));
         let status = Status::invalid(Kind::Job, Some("j"), &[&a, &b, &a]);
         assert_eq!(

@@ -144,7 +144,15 @@ fn cronjob(
     if let Some(configured) = d.starting_deadline_seconds {
         let path = ["spec", "startingDeadlineSeconds"];
         let ours_before = old_spec.map(|o| same_int(o.get(path[1]), configured));
-        fill_absent(spec, &path, Value::from(configured), ours_before, evidence, None, out);
+        fill_absent(
+            spec,
+            &path,
+            Value::from(configured),
+            ours_before,
+            evidence,
+            None,
+            out,
+        );
     }
 
     let Some(template_spec) = spec
@@ -196,7 +204,10 @@ struct Deadline {
 
 fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime<Utc>) -> Option<Deadline> {
     let deadline = match d.active_deadline_seconds? {
-        ActiveDeadline::Seconds(s) => Deadline { seconds: s, why: None },
+        ActiveDeadline::Seconds(s) => Deadline {
+            seconds: s,
+            why: None,
+        },
         ActiveDeadline::Schedule => {
             let schedule = spec.get("schedule").and_then(Value::as_str)?;
             let zone = spec.get("timeZone").and_then(Value::as_str);
@@ -263,7 +274,13 @@ fn replace_api_default(
             field.shown_default, field.key
         ),
     };
-    push(out, &path, current.is_some(), configured.clone(), format!("{shown} ({reason}"));
+    push(
+        out,
+        &path,
+        current.is_some(),
+        configured.clone(),
+        format!("{shown} ({reason}"),
+    );
 }
 
 /// Adds a field that has no API default when it is absent, unless the user opted out; on
@@ -447,7 +464,10 @@ mod tests {
     }
 
     fn fields(m: &Mutation) -> Vec<(String, Value)> {
-        m.applied.iter().map(|a| (a.field.clone(), a.value.clone())).collect()
+        m.applied
+            .iter()
+            .map(|a| (a.field.clone(), a.value.clone()))
+            .collect()
     }
 
     fn apply(object: &Value, m: &Mutation) -> Value {
@@ -470,7 +490,14 @@ mod tests {
             ]
         );
         let patched = apply(&obj, &m);
-        let again = mutation(Kind::CronJob, Operation::Create, &patched, None, &defaults(), now());
+        let again = mutation(
+            Kind::CronJob,
+            Operation::Create,
+            &patched,
+            None,
+            &defaults(),
+            now(),
+        );
         assert!(again.is_empty(), "{:?}", again.patch);
     }
 
@@ -513,7 +540,10 @@ mod tests {
         let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
         let f: Vec<String> = fields(&m).into_iter().map(|(f, _)| f).collect();
         assert!(!f.contains(&"spec.concurrencyPolicy".to_string()), "{f:?}");
-        assert!(f.contains(&"spec.successfulJobsHistoryLimit".to_string()), "{f:?}");
+        assert!(
+            f.contains(&"spec.successfulJobsHistoryLimit".to_string()),
+            "{f:?}"
+        );
     }
 
     #[test]
@@ -567,7 +597,14 @@ mod tests {
     fn update_does_not_touch_values_batchguard_never_set() {
         let old = cronjob(json!({}), json!({"name": "a"}));
         let new = cronjob(json!({"suspend": true}), json!({"name": "a"}));
-        let m = mutation(Kind::CronJob, Operation::Update, &new, Some(&old), &defaults(), now());
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
         assert!(m.is_empty(), "{:?}", m.patch);
     }
 
@@ -580,7 +617,14 @@ mod tests {
         );
         // kubectl replace with a manifest that omits them: the API server re-defaults.
         let new = cronjob(json!({"schedule": "*/10 * * * *"}), json!({"name": "a"}));
-        let m = mutation(Kind::CronJob, Operation::Update, &new, Some(&old), &defaults(), now());
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
         assert_eq!(
             fields(&m),
             vec![
@@ -600,7 +644,14 @@ mod tests {
              "fieldsV1": {"f:spec": {"f:concurrencyPolicy": {}}}}
         ]});
         let new = cronjob(json!({}), meta);
-        let m = mutation(Kind::CronJob, Operation::Update, &new, Some(&old), &defaults(), now());
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
         assert!(m.is_empty(), "{:?}", m.patch);
     }
 
@@ -625,10 +676,16 @@ mod tests {
         d.job.active_deadline_seconds = Some(0);
         let obj = cronjob(json!({}), json!({"name": "a"}));
         let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
-        assert!(!m.applied.iter().any(|a| a.field.ends_with("activeDeadlineSeconds")));
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
         let job = json!({"metadata": {"name": "j"}, "spec": {"template": {}}});
         let m = mutation(Kind::Job, Operation::Create, &job, None, &d, now());
-        assert!(!m.applied.iter().any(|a| a.field.ends_with("activeDeadlineSeconds")));
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
     }
 
     #[test]
@@ -637,7 +694,10 @@ mod tests {
         d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Schedule);
         let obj = cronjob(json!({"schedule": "not a schedule"}), json!({"name": "a"}));
         let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
-        assert!(!m.applied.iter().any(|a| a.field.ends_with("activeDeadlineSeconds")));
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
     }
 
     #[test]
