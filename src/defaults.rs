@@ -66,7 +66,6 @@ pub fn mutation(
     let Some(spec) = object.get("spec").and_then(Value::as_object) else {
         return out;
     };
-    let evidence = Evidence::of(object);
     match kind {
         Kind::CronJob => {
             let old_spec = match operation {
@@ -77,11 +76,18 @@ pub fn mutation(
                     None => return out,
                 },
             };
-            cronjob(spec, old_spec, &evidence, &defaults.cron_job, now, &mut out);
+            cronjob(
+                spec,
+                old_spec,
+                &Evidence::of(object),
+                &defaults.cron_job,
+                now,
+                &mut out,
+            );
         }
         Kind::Job => {
             if operation == Operation::Create && !controller_owned(object) {
-                job(spec, &evidence, &defaults.job, &mut out);
+                job(spec, &Evidence::of(object), &defaults.job, &mut out);
             }
         }
     }
@@ -214,10 +220,12 @@ fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime
             let parsed = crate::cron::controller_schedule(schedule, zone).ok()?;
             let gap = parsed.shortest_gap(now, SCHEDULE_RUNS)?.num_seconds();
             let cap = d.max_active_deadline_seconds;
+            // Warnings should stay short (kubectl users read them; the API server truncates
+            // long ones), so the schedule itself is not repeated.
             let why = if gap > cap {
-                format!("the shortest gap between runs of {schedule:?} is {gap}s, capped at {cap}s")
+                format!("the shortest gap between runs is {gap}s, capped at {cap}s")
             } else {
-                format!("the shortest gap between runs of {schedule:?}")
+                "the shortest gap between runs".to_string()
             };
             Deadline {
                 seconds: gap.min(cap),
@@ -711,6 +719,14 @@ mod tests {
         assert_eq!(
             patched["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
             json!(300)
+        );
+        assert_eq!(
+            m.applied.last().map(|a| a.warning.as_str()),
+            Some(
+                "batchguard set spec.jobTemplate.spec.activeDeadlineSeconds=300 (it was not set; the shortest gap \
+                 between runs); to choose another value set it, or annotate batchguard.io/keep: \
+                 activeDeadlineSeconds to leave it unset"
+            )
         );
         d.cron_job.max_active_deadline_seconds = 120;
         let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
