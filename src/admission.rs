@@ -117,6 +117,10 @@ pub enum ReviewError {
 }
 
 /// Reviews one AdmissionReview body for `webhook`, with the real rule engine.
+///
+/// `Ok` is always answered with HTTP 200 and [`Outcome::body`], whatever the verdict;
+/// `Err` means the body could not be read as an `admission.k8s.io/v1` request and is
+/// answered with HTTP 400 and the error's text. Never panics.
 pub fn review(webhook: Webhook, body: &[u8], policy: &Policy, env: &Env) -> Result<Outcome, ReviewError> {
     review_with(webhook, body, policy, env, &crate::rules::check)
 }
@@ -271,10 +275,170 @@ struct Request {
     #[serde(default)]
     namespace: Option<String>,
     operation: ApiOperation,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lean_object")]
     object: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lean_object")]
     old_object: Option<Value>,
+}
+
+/// Reads an object as JSON, keeping of `metadata.managedFields` only what anything here
+/// reads: the `operation: Apply` entries' `operation`, `subresource` and `fieldsV1` (the
+/// evidence of server-side apply). The other entries are half the bytes of a typical
+/// request and most of the cost of reading it; the rules never look at them, the API
+/// server has validated them, and the patch never touches them.
+fn lean_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    use serde::de::DeserializeSeed as _;
+    let value = Lean(Level::Object).deserialize(d)?;
+    Ok((!value.is_null()).then_some(value))
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    Object,
+    Metadata,
+    ManagedFields,
+    Other,
+}
+
+/// Builds a `serde_json::Value` like `Value::deserialize`, filtering managedFields.
+struct Lean(Level);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Lean {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Lean {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        if let Level::ManagedFields = self.0 {
+            while let Some(entry) = seq.next_element_seed(ApplyEntry)? {
+                out.extend(entry);
+            }
+        } else {
+            while let Some(v) = seq.next_element_seed(Lean(Level::Other))? {
+                out.push(v);
+            }
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let child = match (self.0, key.as_str()) {
+                (Level::Object, "metadata") => Level::Metadata,
+                (Level::Metadata, "managedFields") => Level::ManagedFields,
+                _ => Level::Other,
+            };
+            let value = map.next_value_seed(Lean(child))?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// One managedFields entry: `Some` for an Apply entry (reduced), `None` for anything else.
+struct ApplyEntry;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ApplyEntry {
+    type Value = Option<Value>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ApplyEntry {
+    type Value = Option<Value>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a managedFields entry")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+        let mut operation: Option<Value> = None;
+        let mut subresource: Option<Value> = None;
+        let mut fields: Option<Value> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "operation" => operation = Some(map.next_value()?),
+                "subresource" => subresource = Some(map.next_value()?),
+                // The API server writes `operation` first; only when it has not been seen
+                // yet must fieldsV1 be read before knowing whether it matters.
+                "fieldsV1" if operation.as_ref().is_some_and(|o| o != "Apply") => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                "fieldsV1" => fields = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let Some(operation) = operation.filter(|o| o == "Apply") else {
+            return Ok(None);
+        };
+        let mut entry = serde_json::Map::new();
+        entry.insert("operation".into(), operation);
+        if let Some(s) = subresource {
+            entry.insert("subresource".into(), s);
+        }
+        if let Some(f) = fields {
+            entry.insert("fieldsV1".into(), f);
+        }
+        Ok(Some(Value::Object(entry)))
+    }
 }
 
 #[derive(Deserialize)]
@@ -657,7 +821,8 @@ fn go_quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
             c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() => {
+            // Go's IsPrint counts only the ASCII space as a printable space.
+            c if c.is_control() || (c.is_whitespace() && c != ' ') => {
                 let n = c as u32;
                 if n <= 0xffff {
                     out.push_str(&format!("\\u{n:04x}"));
@@ -734,6 +899,7 @@ mod tests {
         assert_eq!(go_quote("cj-1"), "\"cj-1\"");
         assert_eq!(go_quote("a\"b\\c\td\u{1}é"), "\"a\\\"b\\\\c\\td\\x01é\"");
         assert_eq!(go_quote("\u{85}"), "\"\\u0085\"");
+        assert_eq!(go_quote("a\u{a0}b"), "\"a\\u00a0b\"");
     }
 
     #[test]
@@ -810,6 +976,43 @@ mod tests {
         )
         .expect("readable");
         assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn lean_object_keeps_only_apply_entries_of_managed_fields() {
+        let object = json!({
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "a", "managedFields": [
+                {"manager": "kubectl-create", "operation": "Update", "fieldsV1": {"f:spec": {"f:x": {}}}},
+                {"manager": "kubectl", "operation": "Apply", "time": "t", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:spec": {"f:schedule": {}}}},
+                {"fieldsV1": {"f:spec": {}}, "operation": "Apply", "subresource": "status"},
+                {"fieldsV1": {"f:spec": {}}, "operation": "Update"},
+                7, "x", null, [1], {"operation": 5}
+            ]},
+            "spec": {"managedFields": [1], "metadata": {"managedFields": [{"operation": "Update"}]},
+                     "n": 1.5, "big": 123456789012345678901234567890u128 as f64, "neg": -3, "t": true, "z": null}
+        });
+        let body = serde_json::to_vec(&json!({"object": object})).expect("json");
+        #[derive(Deserialize)]
+        struct Holder {
+            #[serde(deserialize_with = "lean_object")]
+            object: Option<Value>,
+        }
+        let read: Holder = serde_json::from_slice(&body).expect("reads");
+        let mut expected = object.clone();
+        expected["metadata"]["managedFields"] = json!([
+            {"operation": "Apply", "fieldsV1": {"f:spec": {"f:schedule": {}}}},
+            {"operation": "Apply", "subresource": "status", "fieldsV1": {"f:spec": {}}}
+        ]);
+        assert_eq!(read.object, Some(expected));
+        let odd: Holder = serde_json::from_slice(br#"{"object": {"metadata": {"managedFields": {"a": 1}}}}"#)
+            .expect("reads");
+        assert_eq!(odd.object, Some(json!({"metadata": {"managedFields": {"a": 1}}})));
+        let null: Holder = serde_json::from_slice(br#"{"object": null}"#).expect("reads");
+        assert_eq!(null.object, None);
+        let scalar: Holder = serde_json::from_slice(br#"{"object": "x"}"#).expect("reads");
+        assert_eq!(scalar.object, Some(json!("x")));
     }
 
     /// Why the response is written by hand: kube 5 writes `patch` as numbers (kube-rs#1781).

@@ -354,20 +354,20 @@ fn same_int(v: Option<&Value>, want: i64) -> bool {
 
 /// What the request shows about the user's own choices.
 #[derive(Debug, Default)]
-pub struct Evidence {
+pub struct Evidence<'a> {
     /// `fieldsV1` trees of the `operation: Apply` managedFields entries (server-side apply
     /// lists exactly the fields of the user's manifest; `Update` entries list defaulted
     /// fields too, so they prove nothing).
-    applied: Vec<Value>,
+    applied: Vec<&'a Value>,
     /// The user's manifest as client-side `kubectl apply` stored it.
     last_applied: Option<Value>,
     /// Field names from the `batchguard.io/keep` annotation.
     keep: Vec<String>,
 }
 
-impl Evidence {
+impl<'a> Evidence<'a> {
     /// Collects the evidence from an object's metadata; anything malformed proves nothing.
-    pub fn of(object: &Value) -> Evidence {
+    pub fn of(object: &'a Value) -> Evidence<'a> {
         let Some(meta) = object.get("metadata") else {
             return Evidence::default();
         };
@@ -384,7 +384,7 @@ impl Evidence {
                             .and_then(Value::as_str)
                             .is_none_or(str::is_empty)
                     })
-                    .filter_map(|e| e.get("fieldsV1").cloned())
+                    .filter_map(|e| e.get("fieldsV1"))
                     .collect()
             })
             .unwrap_or_default();
