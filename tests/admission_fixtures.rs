@@ -1220,7 +1220,7 @@ fn job_without_restart_policy_is_denied_like_the_api_server() {
 }
 
 #[test]
-#[ignore = "needs rules branch"]
+#[ignore = "needs rules and cron branches"]
 fn day_of_week_seven_is_denied_with_the_api_servers_message() {
     let mut r = load_json("cronjob-create.validate.json");
     r["request"]["object"]["spec"]["schedule"] = json!("0 0 * * 7");
@@ -1239,7 +1239,7 @@ fn day_of_week_seven_is_denied_with_the_api_servers_message() {
 }
 
 #[test]
-#[ignore = "needs rules branch"]
+#[ignore = "needs rules and cron branches"]
 fn never_firing_schedule_is_allowed_with_a_warning() {
     let mut r = load_json("cronjob-create.validate.json");
     r["request"]["object"]["spec"]["schedule"] = json!("0 0 30 2 *");
