@@ -932,6 +932,13 @@ fn bad_input_is_an_error_or_a_well_formed_review_never_a_panic() {
             r#""failedJobsHistoryLimit":1e999"#,
         );
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_in_object = String::from_utf8(load("cronjob-create.mutate.json"))
+        .expect("utf-8")
+        .replace(
+            r#""suspend":false"#,
+            &format!(r#""suspend":{}1{}"#, "[".repeat(50_000), "]".repeat(50_000)),
+        );
+    assert!(deep_in_object.len() > 100_000);
 
     let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
         (
@@ -963,6 +970,11 @@ fn bad_input_is_an_error_or_a_well_formed_review_never_a_panic() {
             "deep nesting",
             deep.into_bytes(),
             Expect::Err(|e| matches!(e, ReviewError::NotJson(_)) || matches!(e, ReviewError::NotAReview(_))),
+        ),
+        (
+            "deep nesting inside the object",
+            deep_in_object.into_bytes(),
+            Expect::Err(|e| matches!(e, ReviewError::NotJson(_))),
         ),
         (
             "v1beta1",
