@@ -15,8 +15,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Mode, Policy};
-use crate::rules::{self, Context, Kind, Operation, Origin, Segment, Severity};
-use crate::yaml::{self, Spans};
+use crate::rules::{self, Context, Finding, Kind, Operation, Origin, Segment, Severity};
+use crate::yaml::{self, Pos, Spans};
 
 /// The rule id given to a document that is not valid YAML (or JSON).
 pub const SYNTAX_RULE: &str = "yaml-syntax";
@@ -317,11 +317,13 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 let judge = Judge {
                     file,
                     document: index,
+                    root: &value,
                     spans: &doc.spans,
                     policy,
                     now,
                 };
-                judge.document(&value, doc.line, &mut results);
+                let line = judge.position(&[]).map_or(doc.line, |p| p.line);
+                judge.document(&value, line, &mut results);
             }
         }
     }
@@ -357,6 +359,8 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
 struct Judge<'a> {
     file: &'a str,
     document: usize,
+    /// The whole document, to tell which nodes of a finding's path exist.
+    root: &'a Value,
     spans: &'a Spans,
     policy: &'a Policy,
     now: DateTime<Utc>,
@@ -370,7 +374,7 @@ impl Judge<'_> {
             }
             for (i, item) in items.iter().enumerate() {
                 let prefix = [Segment::Key("items".into()), Segment::Index(i)];
-                let item_line = self.spans.locate(&prefix).map_or(line, |p| p.line);
+                let item_line = self.position(&prefix).map_or(line, |p| p.line);
                 out.push(self.object(item, Some(i), &prefix, item_line));
             }
         } else {
@@ -389,7 +393,7 @@ impl Judge<'_> {
             None => {
                 return match wrong_api_version(api_version, kind_name) {
                     Some((message, field)) => {
-                        let pos = self.spans.locate(&at(prefix, field));
+                        let pos = self.position(&at(prefix, field));
                         let mut r = self.result(value, item, line, Status::Invalid);
                         r.findings.push(Located {
                             rule: API_VERSION_RULE.to_string(),
@@ -411,12 +415,81 @@ impl Judge<'_> {
             now: self.now,
         };
         let findings = rules::check_manifest(kind, value, self.policy, &ctx);
+        let located = self.place(findings, prefix, line);
+        let status = if located.iter().any(|f| f.severity == Severity::Error) {
+            Status::Invalid
+        } else {
+            Status::Valid
+        };
+        let mut r = self.result(value, item, line, status);
+        r.kind = Some(kind.as_str().to_string());
+        r.findings = located;
+        r
+    }
+
+    /// Where the node at `path` starts, or for a missing node, where its nearest existing
+    /// ancestor does. A scalar is pointed at its value; a mapping or sequence at its key
+    /// (`spec:`), or for a List item or the root, at its first entry, because the parser
+    /// marks block collections at their first `:`.
+    fn position(&self, path: &[Segment]) -> Option<Pos> {
+        let mut node = self.root;
+        let mut depth = 0;
+        for segment in path {
+            let child = match (segment, node) {
+                (Segment::Key(k), Value::Object(m)) => m.get(k),
+                (Segment::Index(i), Value::Array(a)) => a.get(*i),
+                _ => None,
+            };
+            match child {
+                Some(child) => {
+                    node = child;
+                    depth += 1;
+                }
+                None => break,
+            }
+        }
+        self.start_of(node, &path[..depth])
+    }
+
+    fn start_of(&self, node: &Value, path: &[Segment]) -> Option<Pos> {
+        let first_child = match node {
+            Value::Object(m) => m.keys().next().map(|k| Segment::Key(k.clone())),
+            Value::Array(a) if !a.is_empty() => Some(Segment::Index(0)),
+            _ => None,
+        };
+        let Some(first_child) = first_child else {
+            return self.spans.locate(path);
+        };
+        if let Some(pos) = matches!(path.last(), Some(Segment::Key(_)))
+            .then(|| self.spans.key(path))
+            .flatten()
+        {
+            return Some(pos);
+        }
+        let mut child_path = path.to_vec();
+        child_path.push(first_child);
+        let child = match (node, child_path.last()) {
+            (Value::Object(m), Some(Segment::Key(k))) => m.get(k),
+            (Value::Array(a), Some(Segment::Index(i))) => a.get(*i),
+            _ => None,
+        };
+        match (node, child) {
+            (Value::Object(_), _) => self.spans.key(&child_path),
+            (_, Some(child)) => self.start_of(child, &child_path),
+            _ => None,
+        }
+        .or_else(|| self.spans.locate(path))
+    }
+
+    /// Points each finding at its node in the source (or its nearest existing parent, for
+    /// a missing field), applies warn mode, and sorts by position.
+    fn place(&self, findings: Vec<Finding>, prefix: &[Segment], line: usize) -> Vec<Located> {
         let mut located: Vec<Located> = findings
             .into_iter()
             .map(|f| {
                 let mut path = prefix.to_vec();
                 path.extend(f.location.iter().cloned());
-                let pos = self.spans.locate(&path);
+                let pos = self.position(&path);
                 // In warn mode only batchguard's own stricter rules soften: the cluster
                 // rejects API-level errors whatever the webhook says.
                 let severity = if self.policy.mode == Mode::Warn && f.origin == Origin::Policy {
@@ -436,15 +509,7 @@ impl Judge<'_> {
             .collect();
         // Stable: findings at one position keep the engine's order (the API server's).
         located.sort_by_key(|f| (f.line, f.column));
-        let status = if located.iter().any(|f| f.severity == Severity::Error) {
-            Status::Invalid
-        } else {
-            Status::Valid
-        };
-        let mut r = self.result(value, item, line, status);
-        r.kind = Some(kind.as_str().to_string());
-        r.findings = located;
-        r
+        located
     }
 
     fn skipped(&self, value: &Value, item: Option<usize>, line: usize) -> DocResult {
@@ -709,6 +774,96 @@ mod tests {
         assert_eq!(report.results.len(), 1);
         assert_eq!(report.input_errors.len(), 1);
         assert_eq!(report.exit_code(), 2);
+    }
+
+    fn finding(rule: &'static str, origin: Origin, path: &[&str]) -> Finding {
+        Finding {
+            rule,
+            severity: Severity::Error,
+            origin,
+            field: path.join("."),
+            reason: rules::Reason::FieldValueInvalid,
+            message: "Invalid value: x".into(),
+            location: path
+                .iter()
+                .map(|p| match p.parse::<usize>() {
+                    Ok(i) => Segment::Index(i),
+                    Err(_) => Segment::Key(p.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    fn place_in(src: &str, prefix: &[Segment], policy: &Policy, findings: Vec<Finding>) -> Vec<Located> {
+        let doc = yaml::parse_stream(src).remove(0).expect("parses");
+        let root = doc.value.clone().expect("a document");
+        let judge = Judge {
+            file: "m.yaml",
+            document: 0,
+            root: &root,
+            spans: &doc.spans,
+            policy,
+            now: Utc::now(),
+        };
+        judge.place(findings, prefix, doc.line)
+    }
+
+    const CRONJOB: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\nspec:\n  schedule: \"0 0 * * 7\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n";
+
+    #[test]
+    fn places_findings_at_their_node_sorted_by_position() {
+        let placed = place_in(
+            CRONJOB,
+            &[],
+            &Policy::default(),
+            vec![
+                finding(
+                    "missing",
+                    Origin::Api,
+                    &["spec", "jobTemplate", "spec", "template", "spec", "restartPolicy"],
+                ),
+                finding("sched", Origin::Api, &["spec", "schedule"]),
+                finding("tmpl", Origin::Api, &["spec", "jobTemplate"]),
+            ],
+        );
+        let at: Vec<_> = placed
+            .iter()
+            .map(|f| (f.rule.as_str(), f.line, f.column))
+            .collect();
+        // The missing restartPolicy points at its parent: the pod spec's `spec:` key.
+        assert_eq!(at, [("sched", 6, 13), ("tmpl", 7, 3), ("missing", 10, 9)]);
+    }
+
+    #[test]
+    fn places_list_item_findings_inside_the_item() {
+        let src = "kind: List\nitems:\n- kind: Pod\n- kind: CronJob\n  spec:\n    schedule: x\n";
+        let prefix = [Segment::Key("items".into()), Segment::Index(1)];
+        let placed = place_in(
+            src,
+            &prefix,
+            &Policy::default(),
+            vec![finding("s", Origin::Api, &["spec", "schedule"])],
+        );
+        assert_eq!((placed[0].line, placed[0].column), (6, 15));
+    }
+
+    #[test]
+    fn warn_mode_softens_only_policy_rules() {
+        let policy = Policy {
+            mode: Mode::Warn,
+            ..Policy::default()
+        };
+        let placed = place_in(
+            CRONJOB,
+            &[],
+            &policy,
+            vec![
+                finding("api", Origin::Api, &["spec", "schedule"]),
+                finding("strict", Origin::Policy, &["spec"]),
+            ],
+        );
+        let sev: Vec<_> = placed.iter().map(|f| (f.rule.as_str(), f.severity)).collect();
+        assert_eq!(sev, [("strict", Severity::Warning), ("api", Severity::Error)]);
     }
 
     #[test]

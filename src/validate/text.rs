@@ -75,3 +75,125 @@ pub fn summary_line(s: &Summary) -> String {
         plural(s.warnings, "warning"),
     )
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::validate::{DocResult, Status};
+
+    /// A report with every status and both severities, built by hand so the emitters can be
+    /// tested whatever the rules find.
+    pub(crate) fn sample() -> Report {
+        let doc = |document, item, line, kind: Option<&str>, status, findings| DocResult {
+            file: "jobs/backup.yaml".into(),
+            document,
+            item,
+            line,
+            kind: kind.map(str::to_string),
+            name: kind.map(|_| "backup".to_string()),
+            namespace: None,
+            status,
+            findings,
+        };
+        let located = |rule: &str, severity, field: &str, message: &str, line, column| Located {
+            rule: rule.into(),
+            severity,
+            field: field.into(),
+            message: message.into(),
+            line,
+            column,
+        };
+        Report {
+            files: 1,
+            results: vec![
+                doc(
+                    0,
+                    None,
+                    1,
+                    Some("CronJob"),
+                    Status::Invalid,
+                    vec![
+                        located(
+                            "invalid-schedule",
+                            Severity::Error,
+                            "spec.schedule",
+                            "Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7",
+                            6,
+                            13,
+                        ),
+                        located(
+                            "short-starting-deadline",
+                            Severity::Warning,
+                            "spec.startingDeadlineSeconds",
+                            "Invalid value: 5: below 10 seconds",
+                            7,
+                            28,
+                        ),
+                    ],
+                ),
+                doc(
+                    1,
+                    None,
+                    20,
+                    None,
+                    Status::Unparseable,
+                    vec![located(
+                        "yaml-syntax",
+                        Severity::Error,
+                        "",
+                        "did not find expected node content",
+                        22,
+                        1,
+                    )],
+                ),
+                doc(2, Some(0), 26, Some("ConfigMap"), Status::Skipped, vec![]),
+                doc(2, Some(1), 30, Some("Job"), Status::Valid, vec![]),
+            ],
+            input_errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn prints_compiler_style_lines_and_a_summary() {
+        let mut out = Vec::new();
+        write(&mut out, &sample(), false).expect("writes");
+        assert_eq!(
+            String::from_utf8(out).expect("utf8"),
+            "jobs/backup.yaml:6:13: error[invalid-schedule] spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7
+jobs/backup.yaml:7:28: warning[short-starting-deadline] spec.startingDeadlineSeconds: Invalid value: 5: below 10 seconds
+jobs/backup.yaml:22:1: error[yaml-syntax]: did not find expected node content
+1 file, 4 documents: 1 valid, 1 invalid, 1 skipped, 1 unparseable; 2 errors, 1 warning
+"
+        );
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let mut plain = Vec::new();
+        write(&mut plain, &sample(), false).expect("writes");
+        assert!(!plain.contains(&0x1b));
+        let mut coloured = Vec::new();
+        write(&mut coloured, &sample(), true).expect("writes");
+        let text = String::from_utf8(coloured).expect("utf8");
+        assert!(
+            text.contains("\x1b[1;31merror[invalid-schedule]\x1b[0m"),
+            "{text}"
+        );
+        assert!(text.contains("\x1b[1;33mwarning["), "{text}");
+    }
+
+    #[test]
+    fn summary_leaves_out_unparseable_when_there_is_none() {
+        let s = Summary {
+            files: 2,
+            documents: 3,
+            checked: 3,
+            valid: 3,
+            ..Summary::default()
+        };
+        assert_eq!(
+            summary_line(&s),
+            "2 files, 3 documents: 3 valid, 0 invalid, 0 skipped; 0 errors, 0 warnings"
+        );
+    }
+}
