@@ -39,9 +39,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check manifest files (YAML, JSON, multi-document, `kind: List`) like the API server would.
+    // `validate` and `schedule` take their help from their Args structs.
     Validate(ValidateArgs),
-    /// Check one cron expression and list its next fire times.
     Schedule(ScheduleArgs),
     /// Work with the policy file.
     Config(ConfigArgs),
@@ -61,7 +60,7 @@ pub enum Format {
 /// `batchguard validate`
 #[derive(Debug, Args)]
 #[command(
-    about = "Check manifest files like the API server would on CREATE",
+    about = "Check Job and CronJob manifests (YAML, JSON, multi-document, List) as the API server would",
     long_about = "Check Job and CronJob manifests offline, exactly as kube-apiserver would on CREATE.
 
 Each PATH is a file or a directory. Directories are walked recursively, in sorted order, for \
@@ -70,7 +69,8 @@ A file named explicitly is read whatever its extension. `-`, or no PATH at all, 
 
 Every document of a multi-document file is judged, and so is every item of a `kind: List`. \
 The API server's defaults are applied in memory first, as the cluster would before \
-validating. Documents of other kinds, or without apiVersion/kind, are counted as skipped. \
+validating. Documents of other kinds, or without apiVersion/kind, are counted as skipped; \
+a Job or CronJob whose apiVersion is missing or not batch/v1 (batch/v1beta1) is an error. \
 A document with a YAML syntax error is reported at its line:col and the others are still checked.",
     after_help = concat!(
         "Examples:
