@@ -291,6 +291,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
         Err(e) => return vec![not_utf8(file, bytes, &e)],
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let source = Source::new(text);
     let mut results = Vec::new();
     for (index, doc) in yaml::parse_stream(text).into_iter().enumerate() {
         match doc {
@@ -318,6 +319,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                     file,
                     document: index,
                     root: &value,
+                    source: &source,
                     spans: &doc.spans,
                     policy,
                     now,
@@ -356,11 +358,31 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
     }
 }
 
+/// The source text with its line starts, to look at the character a position marks.
+struct Source<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Source { text, line_starts }
+    }
+
+    fn char_at(&self, pos: Pos) -> Option<char> {
+        let start = *self.line_starts.get(pos.line.checked_sub(1)?)?;
+        self.text[start..].chars().nth(pos.column.checked_sub(1)?)
+    }
+}
+
 struct Judge<'a> {
     file: &'a str,
     document: usize,
     /// The whole document, to tell which nodes of a finding's path exist.
     root: &'a Value,
+    source: &'a Source<'a>,
     spans: &'a Spans,
     policy: &'a Policy,
     now: DateTime<Utc>,
@@ -465,6 +487,12 @@ impl Judge<'_> {
             .flatten()
         {
             return Some(pos);
+        }
+        // Flow collections (`{…}`, `[…]`, all of JSON) are marked where they open.
+        if let Some(pos) = self.spans.locate(path) {
+            if matches!(self.source.char_at(pos), Some('{' | '[')) {
+                return Some(pos);
+            }
         }
         let mut child_path = path.to_vec();
         child_path.push(first_child);
@@ -690,6 +718,17 @@ mod tests {
     }
 
     #[test]
+    fn a_json_document_starts_at_its_brace() {
+        let r = check("\n{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    {\"kind\": \"Job\"}, {\"kind\": \"Pod\"}\n  ]\n}\n");
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].line, 6);
+        // The item's own finding (no apiVersion) points inside the item, at its `kind` value.
+        assert_eq!((r[0].findings[0].line, r[0].findings[0].column), (6, 14));
+        let r = check("\n{\"apiVersion\": \"v1\", \"kind\": \"Pod\"}\n");
+        assert_eq!(r[0].line, 2);
+    }
+
+    #[test]
     fn rejects_a_removed_batch_api_version() {
         let r = check("apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\n");
         assert_eq!(r[0].status, Status::Invalid);
@@ -797,10 +836,12 @@ mod tests {
     fn place_in(src: &str, prefix: &[Segment], policy: &Policy, findings: Vec<Finding>) -> Vec<Located> {
         let doc = yaml::parse_stream(src).remove(0).expect("parses");
         let root = doc.value.clone().expect("a document");
+        let source = Source::new(src);
         let judge = Judge {
             file: "m.yaml",
             document: 0,
             root: &root,
+            source: &source,
             spans: &doc.spans,
             policy,
             now: Utc::now(),
