@@ -51,9 +51,9 @@ pub enum Command {
 /// Output format of `validate` and `schedule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// For people: `path:line:col: error[rule] field: message`, then a summary line.
+    /// For people (colour on a terminal unless NO_COLOR is set).
     Text,
-    /// For tools: one JSON object (a stable contract, see docs/cli.md).
+    /// For tools: one JSON object, a stable contract (see docs/cli.md).
     Json,
 }
 
@@ -87,8 +87,9 @@ A document with a YAML syntax error is reported at its line:col and the others a
     )
 )]
 pub struct ValidateArgs {
-    /// Output format: `text` prints one compiler-style line per finding and a summary (colour
-    /// on a terminal unless NO_COLOR is set); `json` prints one JSON report.
+    /// Output format: `text` prints one compiler-style line per finding
+    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` prints one
+    /// JSON report.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Policy file (YAML) with stricter rules and warnings; see `batchguard config default`.

@@ -77,6 +77,13 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         Some(path) => Policy::load(path).context("invalid policy file")?,
         None => Policy::default(),
     };
+    let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && io::stdin().is_terminal() {
+        let _ = writeln!(
+            io::stderr(),
+            "reading manifests from standard input (end with Ctrl-D)"
+        );
+    }
     let stderr_tty = io::stderr().is_terminal();
     let show_progress = args.format == Format::Text && stderr_tty;
     let mut shown = false;

@@ -295,24 +295,27 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
     let mut results = Vec::new();
     for (index, doc) in yaml::parse_stream(text).into_iter().enumerate() {
         match doc {
-            Err(e) => results.push(DocResult {
-                file: file.to_string(),
-                document: index,
-                item: None,
-                line: e.line,
-                kind: None,
-                name: None,
-                namespace: None,
-                status: Status::Unparseable,
-                findings: vec![Located {
-                    rule: SYNTAX_RULE.to_string(),
-                    severity: Severity::Error,
-                    field: String::new(),
-                    message: e.message,
+            Err(mut e) => {
+                source.pull_back_from_marker(&mut e);
+                results.push(DocResult {
+                    file: file.to_string(),
+                    document: index,
+                    item: None,
                     line: e.line,
-                    column: e.column,
-                }],
-            }),
+                    kind: None,
+                    name: None,
+                    namespace: None,
+                    status: Status::Unparseable,
+                    findings: vec![Located {
+                        rule: SYNTAX_RULE.to_string(),
+                        severity: Severity::Error,
+                        field: String::new(),
+                        message: e.message,
+                        line: e.line,
+                        column: e.column,
+                    }],
+                })
+            }
             Ok(doc) => {
                 let Some(value) = doc.value else { continue };
                 let judge = Judge {
@@ -369,6 +372,43 @@ impl<'a> Source<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Source { text, line_starts }
+    }
+
+    /// The parser reports a document cut short (an unclosed `[` or `{`, say) where the
+    /// next `---` begins, or past the end; the end of the document's last line says more.
+    fn pull_back_from_marker(&self, e: &mut yaml::SyntaxError) {
+        let line_text = |n: usize| -> Option<&str> {
+            let start = *self.line_starts.get(n.checked_sub(1)?)?;
+            let end = self.line_starts.get(n).map_or(self.text.len(), |&e| e);
+            Some(self.text[start..end].trim_end_matches(['\n', '\r']))
+        };
+        let at_marker = match line_text(e.line) {
+            None => true,
+            Some(l) => {
+                l == "---"
+                    || l.starts_with("--- ")
+                    || l == "..."
+                    || (e.line == self.line_starts.len() && l.is_empty())
+            }
+        };
+        if !at_marker {
+            return;
+        }
+        let mut n = e.line.min(self.line_starts.len());
+        while n > 1 {
+            n -= 1;
+            let Some(l) = line_text(n) else { break };
+            let content = l.trim();
+            if content == "---" || content == "..." {
+                break;
+            }
+            if !content.is_empty() && !content.starts_with('#') {
+                e.line = n;
+                e.column = l.chars().count() + 1;
+                e.message.push_str(" at the end of the document");
+                return;
+            }
+        }
     }
 
     fn char_at(&self, pos: Pos) -> Option<char> {
@@ -688,6 +728,17 @@ mod tests {
         assert_ne!(r[2].status, Status::Unparseable);
         assert_eq!(r[2].line, 14);
         assert_eq!(r[2].document, 2);
+    }
+
+    #[test]
+    fn an_unclosed_flow_is_reported_where_its_document_ends() {
+        let r = check("a: 1\n---\nb: [1, 2\n\n# trailing comment\n---\nc: 3\n");
+        let f = &r[1].findings[0];
+        assert_eq!((f.line, f.column), (3, 9), "{f:?}");
+        assert!(f.message.ends_with(" at the end of the document"), "{f:?}");
+        let r = check("b: {x: 1\n");
+        let f = &r[0].findings[0];
+        assert_eq!((f.line, f.column), (1, 9), "{f:?}");
     }
 
     #[test]
