@@ -169,12 +169,14 @@ pub fn dst_warnings(
         };
         let mut runs = Vec::new();
         let mut t = start - Duration::seconds(1);
-        while let Some(run) = wall(t) {
-            if run >= end {
-                break;
-            }
+        // A changed span lasts at most a few hours: the cap only guards against a
+        // `wall` that fails to move forward.
+        while let Some(run) = wall(t).filter(|&run| run > t && run < end) {
             runs.push(run);
             t = run;
+            if runs.len() >= 100_000 {
+                break;
+            }
         }
         if runs.is_empty() {
             continue;

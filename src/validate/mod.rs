@@ -629,7 +629,9 @@ fn wrong_api_version(api_version: Option<&str>, kind: &str) -> Option<(String, &
             "Required value: apiVersion is not set; Jobs and CronJobs are batch/v1".to_string(),
             "kind",
         )),
-        Some(v) if v == "batch" || v.starts_with("batch/") => Some((
+        // Another group's `Job` (Volcano's `batch.volcano.sh`, say) is not ours; the core
+        // group (`v1`) has none, so `v1` is a typo.
+        Some(v) if v == "batch" || v.starts_with("batch/") || !v.contains('/') => Some((
             format!("Unsupported value: {}: supported values: \"batch/v1\"", quote(v)),
             "apiVersion",
         )),
@@ -793,6 +795,14 @@ mod tests {
             "Unsupported value: \"batch/v1beta1\": supported values: \"batch/v1\""
         );
         assert_eq!((f.line, f.column), (1, 13));
+    }
+
+    #[test]
+    fn another_groups_job_is_skipped_but_a_core_job_is_a_typo() {
+        let r = check("apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\n---\napiVersion: v1\nkind: Job\n");
+        assert_eq!(r[0].status, Status::Skipped);
+        assert_eq!(r[1].status, Status::Invalid);
+        assert_eq!(r[1].findings[0].rule, API_VERSION_RULE);
     }
 
     #[test]
