@@ -394,7 +394,7 @@ impl<'a> Source<'a> {
         if !at_marker {
             return;
         }
-        let mut n = e.line.min(self.line_starts.len());
+        let mut n = e.line.min(self.line_starts.len() + 1);
         while n > 1 {
             n -= 1;
             let Some(l) = line_text(n) else { break };
@@ -738,6 +738,9 @@ mod tests {
         let f = &r[1].findings[0];
         assert_eq!((f.line, f.column), (3, 9), "{f:?}");
         assert!(f.message.ends_with(" at the end of the document"), "{f:?}");
+        let r = check("b: {x: 1");
+        let f = &r[0].findings[0];
+        assert_eq!((f.line, f.column), (1, 9), "{f:?}");
         let r = check("b: {x: 1\n");
         let f = &r[0].findings[0];
         assert_eq!((f.line, f.column), (1, 9), "{f:?}");
