@@ -9,10 +9,12 @@
 
 pub mod admission;
 pub mod apidefaults;
+pub mod cli;
 pub mod config;
 pub mod cron;
 pub mod defaults;
 pub mod rules;
+pub mod schedule;
 pub mod server;
 pub mod validate;
 pub mod yaml;

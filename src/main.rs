@@ -1,5 +1,151 @@
-//! The `batchguard` binary: parse the command line, dispatch, map errors to an exit code.
+//! The `batchguard` binary: parse the command line, dispatch, map errors to an exit code
+//! (0 ok; 1 findings, invalid or unparseable; 2 usage error or could not run). A closed
+//! stdout (`batchguard validate … | head`) ends the run quietly, as ripgrep does.
 
-fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::Parser;
+
+use batchguard::cli::{Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
+use batchguard::config::{Policy, DEFAULT_POLICY_YAML};
+use batchguard::validate::{self, RunOptions};
+
+/// Files above which a terminal gets a progress line.
+const PROGRESS_THRESHOLD: usize = 200;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--help`/`--version` are not errors (exit 0); usage errors exit 2. A closed
+            // stdout while printing help is not worth a panic either.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(io::stderr(), "error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Validate(args) => validate_command(args),
+        Command::Schedule(args) => schedule_command(args),
+        Command::Config(args) => match args.command {
+            ConfigCommand::Default => {
+                let mut out = io::stdout().lock();
+                out.write_all(DEFAULT_POLICY_YAML.as_bytes())?;
+                out.flush()?;
+                Ok(0)
+            }
+        },
+        Command::Serve(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            runtime.block_on(batchguard::server::run(args))?;
+            Ok(0)
+        }
+    }
+}
+
+/// Colour only for a terminal, and never when `NO_COLOR` is set (to anything).
+fn use_color(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
+    let policy = match &args.config {
+        Some(path) => Policy::load(path).context("invalid policy file")?,
+        None => Policy::default(),
+    };
+    let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && io::stdin().is_terminal() {
+        let _ = writeln!(
+            io::stderr(),
+            "reading manifests from standard input (end with Ctrl-D)"
+        );
+    }
+    let stderr_tty = io::stderr().is_terminal();
+    let show_progress = args.format == Format::Text && stderr_tty;
+    let mut shown = false;
+    let mut progress = |done: usize, total: usize| {
+        if show_progress && total > PROGRESS_THRESHOLD && (done % 50 == 0 || done == total) {
+            let _ = write!(io::stderr(), "\rvalidating: {done}/{total} files");
+            shown = true;
+        }
+    };
+    let report = validate::run_with(
+        &args.paths,
+        &policy,
+        RunOptions {
+            now: Utc::now(),
+            progress: Some(&mut progress),
+        },
+    );
+    if shown {
+        // Clear the progress line so the report starts on a clean line.
+        let _ = write!(io::stderr(), "\r\x1b[2K");
+    }
+    for e in &report.input_errors {
+        let prefix = if e.is_fatal() { "error" } else { "warning" };
+        let _ = writeln!(io::stderr(), "{prefix}: {}", with_causes(e));
+    }
+    let stdout = io::stdout();
+    let color = use_color(stdout.is_terminal());
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Text => validate::text::write(&mut out, &report, color)?,
+        Format::Json => validate::json::write(&mut out, &report)?,
+    }
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+/// An error and its causes on one line, as anyhow's `{:#}` prints them.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+fn schedule_command(args: ScheduleArgs) -> anyhow::Result<u8> {
+    let from = args.from.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+    let report = batchguard::schedule::analyse(
+        &args.expr,
+        args.time_zone.as_deref(),
+        from,
+        usize::from(args.count),
+    );
+    let stdout = io::stdout();
+    let color = use_color(stdout.is_terminal());
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        Format::Text => batchguard::schedule::write_text(&mut out, &report, color)?,
+        Format::Json => batchguard::schedule::write_json(&mut out, &report)?,
+    }
+    out.flush()?;
+    Ok(if report.valid { 0 } else { 1 })
 }

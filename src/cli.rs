@@ -1,0 +1,203 @@
+//! The command line, declared once with clap derive: one struct per subcommand, with help
+//! text that teaches (every flag explained, examples and exit codes in `--help`).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver does.
+#[derive(Debug, Parser)]
+#[command(
+    name = "batchguard",
+    version,
+    about,
+    long_about = "Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver (v1.32) does: \
+offline over manifest files (`validate`), for one cron expression (`schedule`), or in the \
+cluster as an admission webhook (`serve`).",
+    after_help = concat!(
+        "Examples:
+  batchguard validate examples/
+  batchguard validate --format json deploy/ | jq .summary
+  kubectl get cronjobs -A -o yaml | batchguard validate
+  batchguard schedule --time-zone Europe/Berlin '30 2 * * *'
+  batchguard config default > policy.yaml
+
+Run `batchguard <command> --help` for each command's flags.
+
+",
+        "Exit codes:
+  0  success: no error-level findings (warnings allowed), or the schedule is valid
+  1  error findings, an unparseable document, or an invalid schedule
+  2  usage error, unreadable path, bad policy file, or the command could not run"
+    )
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    // `validate` and `schedule` take their help from their Args structs.
+    Validate(ValidateArgs),
+    Schedule(ScheduleArgs),
+    /// Work with the policy file.
+    Config(ConfigArgs),
+    /// Run the HTTPS admission webhook (validating and mutating).
+    Serve(crate::server::ServeArgs),
+}
+
+/// Output format of `validate` and `schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people (colour on a terminal unless NO_COLOR is set).
+    Text,
+    /// For tools: one JSON object, a stable contract (see docs/cli.md).
+    Json,
+}
+
+/// `batchguard validate`
+#[derive(Debug, Args)]
+#[command(
+    about = "Check Job and CronJob manifests (YAML, JSON, multi-document, List) as the API server would",
+    long_about = "Check Job and CronJob manifests offline, exactly as kube-apiserver would on CREATE.
+
+Each PATH is a file or a directory. Directories are walked recursively, in sorted order, for \
+*.yaml, *.yml and *.json files (hidden entries, whose names start with `.`, are left out). \
+A file named explicitly is read whatever its extension. `-`, or no PATH at all, reads standard input.
+
+Every document of a multi-document file is judged, and so is every item of a `kind: List`. \
+The API server's defaults are applied in memory first, as the cluster would before \
+validating. Documents of other kinds, or without apiVersion/kind, are counted as skipped; \
+a Job or CronJob whose apiVersion is missing or not batch/v1 (batch/v1beta1) is an error. \
+A document with a YAML syntax error is reported at its line:col and the others are still checked.",
+    after_help = concat!(
+        "Examples:
+  batchguard validate examples/
+  batchguard validate cronjob.yaml job.json
+  batchguard validate --config policy.yaml --format json manifests/ > report.json
+  helm template chart/ | batchguard validate -
+
+",
+        "Exit codes:
+  0  no error-level findings (warnings allowed)
+  1  at least one error finding or unparseable document
+  2  usage error, unreadable path or bad policy file (other paths are still checked)"
+    )
+)]
+pub struct ValidateArgs {
+    /// Output format: `text` prints one compiler-style line per finding
+    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` prints one
+    /// JSON report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Policy file (YAML) with stricter rules and warnings; see `batchguard config default`.
+    /// Without it, the defaults make batchguard exactly as strict as the API server.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Files or directories to check; `-` (or nothing) reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `batchguard schedule`
+#[derive(Debug, Args)]
+#[command(
+    about = "Check a CronJob schedule and list its next fire times",
+    long_about = "Check one CronJob `spec.schedule` expression as the API server does on CREATE (same \
+messages), then list its next fire times as the CronJob controller computes them, in the \
+schedule's time zone. Warns when the schedule never fires, and when a daylight-saving change \
+inside the listed window skips a run (clocks jump over it) or runs it twice (clocks go back).",
+    after_help = concat!(
+        "Examples:
+  batchguard schedule '*/15 * * * *'
+  batchguard schedule --time-zone America/New_York --count 10 '30 2 * * *'
+  batchguard schedule --from 2026-10-24T00:00:00Z --time-zone Europe/Berlin '30 2 * * *'
+  batchguard schedule --format json '0 0 30 2 *'
+
+",
+        "Exit codes:
+  0  the schedule (and time zone) are valid
+  1  the API server would reject the schedule or the time zone
+  2  usage error (bad --from, bad --count)"
+    )
+)]
+pub struct ScheduleArgs {
+    /// The CronJob's `spec.timeZone` (an IANA name such as `Europe/Berlin`); without it the
+    /// schedule runs in the controller's zone, UTC.
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+    /// List fire times strictly after this instant (RFC 3339, e.g. `2026-03-28T00:00:00Z`);
+    /// default: now.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub from: Option<DateTime<FixedOffset>>,
+    /// How many fire times to list (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub count: u16,
+    /// Output format: `text` for people, `json` for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The schedule, quoted as one argument (`'0 3 * * *'`, `@daily`, `@every 1h30m`).
+    #[arg(value_name = "EXPR", allow_hyphen_values = true)]
+    pub expr: String,
+}
+
+fn parse_rfc3339(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s).map_err(|e| {
+        format!("{e} (expected RFC 3339, like 2026-03-28T00:00:00Z or 2026-03-28T01:00:00+01:00)")
+    })
+}
+
+/// `batchguard config`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  batchguard config default > policy.yaml
+  batchguard validate --config policy.yaml manifests/")]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the full default policy file, every key with its default and a comment.
+    Default,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn no_path_means_stdin() {
+        let cli = Cli::try_parse_from(["batchguard", "validate"]).expect("parses");
+        let Command::Validate(args) = cli.command else {
+            panic!("validate expected")
+        };
+        assert!(args.paths.is_empty());
+        assert_eq!(args.format, Format::Text);
+    }
+
+    #[test]
+    fn rejects_count_zero_and_bad_from() {
+        assert!(Cli::try_parse_from(["batchguard", "schedule", "--count", "0", "* * * * *"]).is_err());
+        assert!(Cli::try_parse_from(["batchguard", "schedule", "--from", "yesterday", "* * * * *"]).is_err());
+    }
+
+    #[test]
+    fn schedule_expression_may_start_with_a_hyphen_free_descriptor() {
+        let cli = Cli::try_parse_from(["batchguard", "schedule", "@every 1h"]).expect("parses");
+        let Command::Schedule(args) = cli.command else {
+            panic!("schedule expected")
+        };
+        assert_eq!(args.expr, "@every 1h");
+        assert_eq!(args.count, 5);
+    }
+}
