@@ -709,7 +709,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs cron branch"]
     fn schedule_deadline_is_the_shortest_gap_capped() {
         let mut d = defaults();
         d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Schedule);

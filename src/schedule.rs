@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Offset, SecondsFormat, TimeZone,
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::cron::{self, ScheduleProblem};
+use crate::cron::{self, go_quote, ScheduleProblem};
 
 /// The verdict on one expression; serialized as the JSON contract
 /// `{"schedule","timeZone","valid","errors","warnings","next"}`.
@@ -112,41 +112,6 @@ pub fn analyse(expr: &str, time_zone: Option<&str>, from: DateTime<Utc>, count: 
 
 fn rfc3339(t: DateTime<Utc>, zone: Tz) -> String {
     t.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false)
-}
-
-/// Go's `strconv.Quote`, which the API server uses for string values in messages.
-// TODO(lead): use cron::go_quote once the cron branch provides it.
-fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            ' ' => out.push(' '),
-            c if (c as u32) < 0x80 && (c.is_ascii_control()) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            // Go's IsPrint rejects controls and every space but U+0020.
-            c if c.is_control() || c.is_whitespace() || c == '\u{feff}' => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Finds the clock changes of `zone` in `(from, until]` and says which runs each one skips

@@ -1194,7 +1194,6 @@ fn v1beta1_error_names_the_version_to_use() {
 // ---- expectations that need the real rules and cron engines (lead: un-ignore after merging) ----
 
 #[test]
-#[ignore = "needs rules branch"]
 fn job_without_restart_policy_is_denied_like_the_api_server() {
     // A mutate request: the API server defaulted restartPolicy to Always, which its own
     // validation rejects; judged by /validate, batchguard must say the same.
@@ -1232,7 +1231,6 @@ fn job_without_restart_policy_is_denied_like_the_api_server() {
 }
 
 #[test]
-#[ignore = "needs rules and cron branches"]
 fn day_of_week_seven_is_denied_with_the_api_servers_message() {
     let mut r = load_json("cronjob-create.validate.json");
     r["request"]["object"]["spec"]["schedule"] = json!("0 0 * * 7");
@@ -1251,7 +1249,6 @@ fn day_of_week_seven_is_denied_with_the_api_servers_message() {
 }
 
 #[test]
-#[ignore = "needs rules and cron branches"]
 fn never_firing_schedule_is_allowed_with_a_warning() {
     let mut r = load_json("cronjob-create.validate.json");
     r["request"]["object"]["spec"]["schedule"] = json!("0 0 30 2 *");
@@ -1275,7 +1272,6 @@ fn never_firing_schedule_is_allowed_with_a_warning() {
 }
 
 #[test]
-#[ignore = "needs cron branch"]
 fn default_policy_adds_deadline_from_schedule() {
     // */5 * * * *: five minutes between runs, under the one-day cap.
     for file in [

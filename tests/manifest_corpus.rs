@@ -5,9 +5,7 @@
 //! Messages whose bad value the API server printed in Go syntax, or which carry random
 //! uids or generated names, are compared with those parts masked (see `normalize`).
 //!
-//! Schedule and time-zone verdicts come from the cron module. While it is still the stub
-//! (it parses nothing), lines of those categories are reported but cannot fail the test;
-//! once it is real, every line must agree.
+//! Every line must agree on the verdict, the fields and the (masked) messages.
 
 use std::collections::BTreeMap;
 
@@ -18,24 +16,6 @@ use batchguard::rules::{
 use serde_json::Value;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/manifests-corpus");
-
-/// Lines whose verdict depends on the cron parser or the time-zone database.
-fn cron_dependent(id: &str, causes: &[Value]) -> bool {
-    id.starts_with("cj-schedule-")
-        || id.starts_with("cj-timezone-")
-        || id.starts_with("cj-tzcombo-")
-        || causes
-            .iter()
-            .any(|c| cron_field(c["field"].as_str().unwrap_or_default()))
-}
-
-fn cron_field(field: &str) -> bool {
-    field == "spec.schedule" || field == "spec.timeZone"
-}
-
-fn cron_is_stub() -> bool {
-    batchguard::cron::parse_standard("* * * * *").is_err()
-}
 
 fn category(id: &str) -> &str {
     id.rsplit_once('-').map_or(id, |(c, _)| c)
@@ -129,7 +109,6 @@ struct Tally {
 
 #[test]
 fn manifest_corpus_matches_the_api_server() {
-    let stub = cron_is_stub();
     let lines = std::fs::read_to_string(format!("{CORPUS}/verdicts.jsonl")).expect("verdicts.jsonl");
     let policy = Policy::default();
     let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
@@ -143,7 +122,6 @@ fn manifest_corpus_matches_the_api_server() {
     let mut total = Tally::default();
     let mut per_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut hard_failures = Vec::new();
-    let mut soft_failures = Vec::new();
     let mut message_diffs = Vec::new();
 
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
@@ -173,7 +151,6 @@ fn manifest_corpus_matches_the_api_server() {
         let decode = v["code"].as_i64() == Some(400);
         let no_causes = Vec::new();
         let causes = v["causes"].as_array().unwrap_or(&no_causes);
-        let forgiven = stub && cron_dependent(id, causes);
         let mut problems = Vec::new();
 
         total.verdicts.1 += 1;
@@ -224,17 +201,6 @@ fn manifest_corpus_matches_the_api_server() {
                 total.fields.0 += 1;
             } else {
                 problems.push(format!("fields: expected {want:?}, got {got:?}"));
-                // With the cron stub, everything but the schedule and time zone must still agree.
-                let rest = |v: &[&str]| v.iter().filter(|f| !cron_field(f)).count();
-                let strip = |v: &Vec<&str>| -> Vec<String> {
-                    v.iter()
-                        .filter(|f| !cron_field(f))
-                        .map(|f| f.to_string())
-                        .collect()
-                };
-                if forgiven && (rest(&want) != rest(&got) || strip(&want) != strip(&got)) {
-                    hard_failures.push(format!("{id}: non-schedule fields differ: {want:?} vs {got:?}"));
-                }
             }
             let gn = generate_name.as_deref();
             let mut want_m: Vec<String> = causes
@@ -258,7 +224,7 @@ fn manifest_corpus_matches_the_api_server() {
                 let go_syntax = ["map[", "v1.", "batch.", "[]int32"]
                     .iter()
                     .any(|g| want_status.contains(g));
-                if !go_syntax && !forgiven {
+                if !go_syntax {
                     let mut prepared = manifest.clone();
                     batchguard::apidefaults::prepare_for_create(kind, &mut prepared);
                     let name = prepared["metadata"]["name"]
@@ -280,7 +246,7 @@ fn manifest_corpus_matches_the_api_server() {
             total.messages.1 += 1;
             if want_m == got_m {
                 total.messages.0 += 1;
-            } else if !forgiven {
+            } else {
                 message_diffs.push(format!("{id}:\n    want {want_m:?}\n    got  {got_m:?}"));
             }
         }
@@ -316,30 +282,12 @@ fn manifest_corpus_matches_the_api_server() {
                 v["varies"].as_str().unwrap_or_default(),
                 problems.join("; ")
             );
-            if forgiven {
-                soft_failures.push(report);
-            } else {
-                hard_failures.push(report);
-            }
+            hard_failures.push(report);
         }
     }
 
     for (cat, (ok, n)) in &per_category {
-        let note = if stub && cron_dependent(&format!("{cat}-"), &[]) {
-            " (schedule/timeZone: needs the cron module)"
-        } else {
-            ""
-        };
-        println!("  {cat:<22} {ok:>3}/{n:<3}{note}");
-    }
-    if !soft_failures.is_empty() {
-        println!(
-            "{} schedule/timeZone-only lines disagree because the cron module is still a stub:",
-            soft_failures.len()
-        );
-        for f in &soft_failures {
-            println!("  (cron) {f}");
-        }
+        println!("  {cat:<22} {ok:>3}/{n:<3}");
     }
     for d in &message_diffs {
         println!("  message differs: {d}");
@@ -358,6 +306,11 @@ fn manifest_corpus_matches_the_api_server() {
         total.status.1
     );
     assert_eq!(total.verdicts.1, 421, "the corpus has 421 manifests");
+    assert!(
+        message_diffs.is_empty(),
+        "{} messages differ from the API server's",
+        message_diffs.len()
+    );
     assert!(
         hard_failures.is_empty(),
         "{} manifests disagree with the API server:\n{}",

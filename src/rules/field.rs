@@ -68,57 +68,7 @@ impl FieldPath {
 }
 
 /// Go's `strconv.Quote`, the rendering of a string bad value.
-// TODO(lead): switch to crate::cron::go_quote
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_ascii() => out.push(c),
-            c if !go_printable(c) => {
-                let n = c as u32;
-                if n <= 0xffff {
-                    out.push_str(&format!("\\u{n:04x}"));
-                } else {
-                    out.push_str(&format!("\\U{n:08x}"));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// An approximation of Go's `unicode.IsPrint` for non-ASCII characters: spaces other than
-/// U+0020, controls and invisible format characters are escaped.
-fn go_printable(c: char) -> bool {
-    let n = c as u32;
-    !(c.is_whitespace()
-        || c.is_control()
-        || (0x200b..=0x200f).contains(&n)
-        || (0x2028..=0x202e).contains(&n)
-        || (0x2060..=0x206f).contains(&n)
-        || n == 0xfeff
-        || n == 0xad
-        || (0xfff9..=0xfffb).contains(&n)
-        || (0x600..=0x605).contains(&n)
-        || [0x61c, 0x6dd, 0x70f, 0x180e, 0x110bd, 0xe0001].contains(&n)
-        || (0x1d173..=0x1d17a).contains(&n)
-        || (0xe0020..=0xe007f).contains(&n)
-        || (0xe000..=0xf8ff).contains(&n)
-        || n >= 0xf0000)
-}
+pub(crate) use crate::cron::go_quote as quote;
 
 /// Collects the causes of one object, in the order the API server appends them.
 #[derive(Debug, Default)]

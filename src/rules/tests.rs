@@ -1,6 +1,4 @@
 //! Rule-by-rule behaviour of `check`/`check_manifest`, one case per rule or per table row.
-//! Cases that need the real schedule parser return early while `crate::cron` is the stub;
-//! they take effect once the cron module is merged.
 
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -20,10 +18,6 @@ fn create() -> Context<'static> {
         old: None,
         now: now(),
     }
-}
-
-fn cron_ready() -> bool {
-    crate::cron::parse_standard("* * * * *").is_ok()
 }
 
 /// Deep-merges `patch` into `base`; a `null` in the patch deletes the key.
@@ -431,9 +425,6 @@ fn locates_template_label_findings_where_they_are_written() {
 
 #[test]
 fn ratchets_tz_in_schedule_on_update() {
-    if !cron_ready() {
-        return;
-    }
     let tz = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
     assert_eq!(
         rules_of(Kind::CronJob, &tz, &Policy::default()),
@@ -460,9 +451,6 @@ fn ratchets_tz_in_schedule_on_update() {
 
 #[test]
 fn rechecks_time_zone_only_when_it_changes() {
-    if !cron_ready() {
-        return;
-    }
     let mut stored = cronjob(json!({"spec": {"timeZone": "Mars/Base"}}));
     crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
     assert!(rules_of(Kind::CronJob, &stored, &Policy::default()).contains(&"invalid-time-zone"));
@@ -629,9 +617,6 @@ fn accepts_what_the_policy_allows() {
 
 #[test]
 fn enforces_minimum_schedule_interval() {
-    if !cron_ready() {
-        return;
-    }
     let p = policy("rules:\n  minScheduleIntervalSeconds: 300\n");
     let every_minute = cronjob(json!({"spec": {"schedule": "* * * * *"}}));
     assert_eq!(
@@ -656,9 +641,6 @@ fn warns_about_short_starting_deadlines() {
 
 #[test]
 fn warns_about_schedules_that_never_fire() {
-    if !cron_ready() {
-        return;
-    }
     let obj = cronjob(json!({"spec": {"schedule": "0 0 30 2 *"}}));
     let f = findings(Kind::CronJob, &obj, &Policy::default());
     assert_eq!(f.len(), 1, "{f:?}");

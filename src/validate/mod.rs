@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{Mode, Policy};
+use crate::cron::go_quote as quote;
 use crate::rules::{self, Context, Finding, Kind, Operation, Origin, Segment, Severity};
 use crate::yaml::{self, Pos, Spans};
 
@@ -637,12 +638,6 @@ fn wrong_api_version(api_version: Option<&str>, kind: &str) -> Option<(String, &
         )),
         Some(_) => None,
     }
-}
-
-/// A quoted value as the API server shows it: JSON string escaping agrees with Go's
-/// `strconv.Quote` on printable text, which is all an apiVersion holds in practice.
-fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
 }
 
 /// Options for [`run_with`].
