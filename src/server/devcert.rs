@@ -47,23 +47,27 @@ pub fn ensure(dir: &Path) -> anyhow::Result<DevCerts> {
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let (ca_pem, ca_key_pem, cert_pem, key_pem) = generate().context("cannot generate development certificates")?;
+    let (ca_pem, ca_key_pem, cert_pem, key_pem) =
+        generate().context("cannot generate development certificates")?;
     write(&paths.ca, &ca_pem, false)?;
     write(&dir.join("ca.key"), &ca_key_pem, true)?;
     write(&paths.key, &key_pem, true)?;
     write(&paths.cert, &cert_pem, false)?;
-    Ok(DevCerts { created: true, ..paths })
+    Ok(DevCerts {
+        created: true,
+        ..paths
+    })
 }
 
 /// A CA valid ten years and a serving certificate valid one year, both PEM:
 /// (ca cert, ca key, serving cert, serving key).
 fn generate() -> Result<(String, String, String, String), rcgen::Error> {
     let today = Utc::now();
-    let ymd = |d: chrono::DateTime<Utc>| {
-        rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8)
-    };
+    let ymd = |d: chrono::DateTime<Utc>| rcgen::date_time_ymd(d.year(), d.month() as u8, d.day() as u8);
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params.distinguished_name.push(DnType::CommonName, "batchguard development CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "batchguard development CA");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     ca_params.not_before = ymd(today - Duration::days(1));
@@ -73,7 +77,9 @@ fn generate() -> Result<(String, String, String, String), rcgen::Error> {
     let issuer = Issuer::new(ca_params, &ca_key);
 
     let mut params = CertificateParams::new(DEV_NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())?;
-    params.distinguished_name.push(DnType::CommonName, "batchguard.batchguard.svc");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "batchguard.batchguard.svc");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.use_authority_key_identifier_extension = true;
@@ -81,7 +87,12 @@ fn generate() -> Result<(String, String, String, String), rcgen::Error> {
     params.not_after = ymd(today + Duration::days(365));
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &issuer)?;
-    Ok((ca_cert.pem(), ca_key.serialize_pem(), cert.pem(), key.serialize_pem()))
+    Ok((
+        ca_cert.pem(),
+        ca_key.serialize_pem(),
+        cert.pem(),
+        key.serialize_pem(),
+    ))
 }
 
 fn write(path: &Path, contents: &str, private: bool) -> anyhow::Result<()> {

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 /// Upper bounds of the latency histogram, in seconds: a review takes well under a
 /// millisecond, so most buckets sit below it.
-pub const DURATION_BUCKETS: [f64; 10] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0];
+pub const DURATION_BUCKETS: [f64; 10] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0,
+];
 
 /// The series label sets are bounded: webhook and verdict are static strings, kind is one of
 /// two (or `unknown`), operation is one of the four the API server sends (or `other`).
@@ -29,6 +31,7 @@ pub struct Metrics {
     /// notAfter of the serving certificate, unix seconds; 0 until one is loaded.
     cert_not_after: AtomicI64,
     panics: AtomicU64,
+    in_flight: AtomicI64,
 }
 
 #[derive(Debug, Default)]
@@ -79,6 +82,12 @@ impl Metrics {
                 }
             }
         }
+    }
+
+    /// Counts a request from the moment its handler starts until the guard drops.
+    pub fn in_flight(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(&self.in_flight)
     }
 
     pub fn record_panic(&self) {
@@ -158,15 +167,25 @@ impl Metrics {
                 "batchguard_admission_duration_seconds_bucket{{webhook=\"{webhook}\",le=\"+Inf\"}} {count}"
             );
             let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            let _ = writeln!(out, "batchguard_admission_duration_seconds_sum{{webhook=\"{webhook}\"}} {sum}");
-            let _ = writeln!(out, "batchguard_admission_duration_seconds_count{{webhook=\"{webhook}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "batchguard_admission_duration_seconds_sum{{webhook=\"{webhook}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "batchguard_admission_duration_seconds_count{{webhook=\"{webhook}\"}} {count}"
+            );
         }
         out.push_str(
             "# HELP batchguard_patches_total Defaults applied by /mutate, by field.\n\
              # TYPE batchguard_patches_total counter\n",
         );
         for (field, n) in lock(&self.patches).iter() {
-            let _ = writeln!(out, "batchguard_patches_total{{field=\"{}\"}} {n}", escape_label(field));
+            let _ = writeln!(
+                out,
+                "batchguard_patches_total{{field=\"{}\"}} {n}",
+                escape_label(field)
+            );
         }
         let pairs = [
             (
@@ -185,7 +204,11 @@ impl Metrics {
         for (name, help, ok, failed) in pairs {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(out, "{name}{{result=\"success\"}} {}", ok.load(Ordering::Relaxed));
-            let _ = writeln!(out, "{name}{{result=\"failure\"}} {}", failed.load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "{name}{{result=\"failure\"}} {}",
+                failed.load(Ordering::Relaxed)
+            );
         }
         let _ = writeln!(
             out,
@@ -208,7 +231,24 @@ impl Metrics {
              batchguard_panics_total {}",
             self.panics.load(Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP batchguard_admission_in_flight Webhook requests being handled now.\n\
+             # TYPE batchguard_admission_in_flight gauge\n\
+             batchguard_admission_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
         out
+    }
+}
+
+/// Decrements the in-flight gauge when the request is answered (or dropped).
+#[derive(Debug)]
+pub struct InFlight<'a>(&'a AtomicI64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -225,7 +265,10 @@ fn operation_label(operation: &str) -> &'static str {
 }
 
 fn escape_label(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// A poisoned map only means another thread panicked mid-increment; the counts stay usable.
@@ -240,14 +283,32 @@ mod tests {
     #[test]
     fn histogram_buckets_are_cumulative() {
         let m = Metrics::default();
-        m.record_review("mutate", "CronJob", "CREATE", "allowed", Duration::from_micros(50));
-        m.record_review("mutate", "CronJob", "CREATE", "allowed", Duration::from_micros(700));
+        m.record_review(
+            "mutate",
+            "CronJob",
+            "CREATE",
+            "allowed",
+            Duration::from_micros(50),
+        );
+        m.record_review(
+            "mutate",
+            "CronJob",
+            "CREATE",
+            "allowed",
+            Duration::from_micros(700),
+        );
         m.record_review("mutate", "Job", "CREATE", "allowed", Duration::from_secs(3));
         let text = m.render("abc");
-        assert!(text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"0.0001\"} 1\n"));
-        assert!(text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"0.001\"} 2\n"));
-        assert!(text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"1\"} 2\n"));
-        assert!(text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"+Inf\"} 3\n"));
+        assert!(text
+            .contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"0.0001\"} 1\n"));
+        assert!(text
+            .contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"0.001\"} 2\n"));
+        assert!(
+            text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"1\"} 2\n")
+        );
+        assert!(
+            text.contains("batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"+Inf\"} 3\n")
+        );
         assert!(text.contains("batchguard_admission_duration_seconds_count{webhook=\"mutate\"} 3\n"));
         assert!(text.contains(
             "batchguard_admission_requests_total{webhook=\"mutate\",kind=\"CronJob\",operation=\"CREATE\",verdict=\"allowed\"} 2\n"
@@ -267,6 +328,8 @@ mod tests {
     fn escapes_label_values() {
         let m = Metrics::default();
         m.record_patches(&["a\"b".to_string()]);
-        assert!(m.render("h").contains("batchguard_patches_total{field=\"a\\\"b\"} 1\n"));
+        assert!(m
+            .render("h")
+            .contains("batchguard_patches_total{field=\"a\\\"b\"} 1\n"));
     }
 }

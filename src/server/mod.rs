@@ -211,7 +211,10 @@ async fn mutate(axum::extract::State(state): axum::extract::State<Arc<State>>, r
 }
 
 async fn not_found() -> Response {
-    text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate and POST /mutate\n".into())
+    text(
+        StatusCode::NOT_FOUND,
+        "not found: the webhook serves POST /validate and POST /mutate\n".into(),
+    )
 }
 
 fn webhook_label(webhook: Webhook) -> &'static str {
@@ -225,9 +228,12 @@ fn webhook_label(webhook: Webhook) -> &'static str {
 /// answer 200 with the review, or a 4xx/5xx with a one-line reason.
 async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
     let start = Instant::now();
+    let _in_flight = state.metrics.in_flight();
     let label = webhook_label(webhook);
     let reject = |status: StatusCode, message: String| {
-        state.metrics.record_rejection(label, status.as_u16(), start.elapsed());
+        state
+            .metrics
+            .record_rejection(label, status.as_u16(), start.elapsed());
         debug!(webhook = label, status = status.as_u16(), %message, "request rejected");
         text(status, message + "\n")
     };
@@ -238,13 +244,19 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
         Err(_) => {
             return reject(
                 StatusCode::REQUEST_TIMEOUT,
-                format!("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs()),
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
             )
         }
         Ok(Err(rejection)) => {
             let status = rejection.status();
             let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!("the request body is larger than the {} MiB limit", BODY_LIMIT >> 20)
+                format!(
+                    "the request body is larger than the {} MiB limit",
+                    BODY_LIMIT >> 20
+                )
             } else {
                 format!("cannot read the request body: {}", rejection.body_text())
             };
@@ -309,7 +321,10 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
             state
                 .metrics
                 .record_rejection(label, StatusCode::BAD_REQUEST.as_u16(), start.elapsed());
-            text(StatusCode::BAD_REQUEST, format!("cannot review this request: {e}\n"))
+            text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot review this request: {e}\n"),
+            )
         }
         Err(panic) => {
             let what = panic
@@ -319,9 +334,11 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .unwrap_or_else(|| "a non-string payload".into());
             span.in_scope(|| error!(panic = %what, body_len = body.len(), "the admission core panicked"));
             state.metrics.record_panic();
-            state
-                .metrics
-                .record_rejection(label, StatusCode::INTERNAL_SERVER_ERROR.as_u16(), start.elapsed());
+            state.metrics.record_rejection(
+                label,
+                StatusCode::INTERNAL_SERVER_ERROR.as_u16(),
+                start.elapsed(),
+            );
             text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal error while reviewing this request (logged)\n".into(),
@@ -349,7 +366,10 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), String> {
 fn text(status: StatusCode, body: String) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
         body,
     )
         .into_response()
@@ -374,7 +394,11 @@ async fn readyz(axum::extract::State(state): axum::extract::State<Arc<State>>) -
         "status": if ready { "ready" } else { "shutting down" },
         "configHash": state.policy_hash(),
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -400,7 +424,10 @@ pub async fn serve(
     let pair = tls::load_pair(&settings.tls_cert, &settings.tls_key)?;
     state.metrics.set_cert_not_after(pair.not_after);
     let resolver = Arc::new(tls::CertResolver::new(pair.key));
-    let tls_config = Arc::new(tls::server_config(resolver.clone(), settings.client_ca.as_deref())?);
+    let tls_config = Arc::new(tls::server_config(
+        resolver.clone(),
+        settings.client_ca.as_deref(),
+    )?);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -445,13 +472,19 @@ pub async fn serve(
                 }
                 Err(e) => {
                     state.metrics.record_config_reload(ReloadResult::Failure);
-                    error!(error = format!("{e:#}"), "new policy rejected; still serving the previous one");
+                    error!(
+                        error = format!("{e:#}"),
+                        "new policy rejected; still serving the previous one"
+                    );
                 }
             },
         ));
     }
+    // The metrics port outlives the webhook port during shutdown, so probes can watch
+    // /readyz turn 503 while requests drain.
+    let (metrics_stop_tx, metrics_stop_rx) = tokio::sync::watch::channel(false);
     let metrics_task = metrics_listener.map(|l| {
-        let mut stop = stop_rx.clone();
+        let mut stop = metrics_stop_rx;
         tokio::spawn(
             axum::serve(l, metrics_router(state.clone()))
                 .with_graceful_shutdown(async move {
@@ -488,8 +521,8 @@ pub async fn serve(
         }
     }
     info!(in_flight = connections.len(), "shutting down: no new connections");
-    state.ready.store(false, Ordering::Relaxed);
     drop(listener);
+    state.ready.store(false, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let drained = tokio::time::timeout(settings.shutdown_grace, async {
         while connections.join_next().await.is_some() {}
@@ -503,6 +536,7 @@ pub async fn serve(
         connections.abort_all();
     }
     background.abort_all();
+    let _ = metrics_stop_tx.send(true);
     if let Some(task) = metrics_task {
         match tokio::time::timeout(Duration::from_secs(5), task).await {
             Ok(Ok(Err(e))) => warn!(error = %e, "metrics server failed"),

@@ -53,7 +53,9 @@ pub struct Outcome {
 pub enum ReviewError {
     #[error("body is not JSON: {0}")]
     NotJson(String),
-    #[error("expected an admission.k8s.io/v1 AdmissionReview, found apiVersion {api_version:?} kind {kind:?}")]
+    #[error(
+        "expected an admission.k8s.io/v1 AdmissionReview, found apiVersion {api_version:?} kind {kind:?}"
+    )]
     NotAdmissionReview { api_version: String, kind: String },
     #[error("the AdmissionReview has no request")]
     NoRequest,
@@ -71,7 +73,10 @@ pub fn review(_webhook: Webhook, body: &[u8], _policy: &Policy, _env: &Env) -> R
             kind: kind.into(),
         });
     }
-    let request = v.get("request").filter(|r| r.is_object()).ok_or(ReviewError::NoRequest)?;
+    let request = v
+        .get("request")
+        .filter(|r| r.is_object())
+        .ok_or(ReviewError::NoRequest)?;
     let uid = request
         .get("uid")
         .and_then(Value::as_str)
@@ -79,7 +84,11 @@ pub fn review(_webhook: Webhook, body: &[u8], _policy: &Policy, _env: &Env) -> R
         .to_string();
     let str_of = |key: &str| request.get(key).and_then(Value::as_str).map(str::to_string);
     let gvk = request.get("kind");
-    let gvk_part = |key: &str| gvk.and_then(|k| k.get(key)).and_then(Value::as_str).unwrap_or_default();
+    let gvk_part = |key: &str| {
+        gvk.and_then(|k| k.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     let group_version = match gvk_part("group") {
         "" => gvk_part("version").to_string(),
         g => format!("{g}/{}", gvk_part("version")),

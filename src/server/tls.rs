@@ -28,7 +28,11 @@ pub enum CertError {
     #[error("{path}: malformed PEM: {message}")]
     Pem { path: PathBuf, message: String },
     #[error("the key in {key} does not fit the certificate in {cert}: {message}")]
-    Mismatch { cert: PathBuf, key: PathBuf, message: String },
+    Mismatch {
+        cert: PathBuf,
+        key: PathBuf,
+        message: String,
+    },
     #[error("{path}: the certificate cannot be parsed: {message}")]
     X509 { path: PathBuf, message: String },
 }
@@ -55,7 +59,9 @@ pub fn load_pair(cert_path: &Path, key_path: &Path) -> Result<LoadedPair, CertEr
             message: e.to_string(),
         })?;
     let Some(leaf) = chain.first() else {
-        return Err(CertError::NoCertificate { path: cert_path.into() });
+        return Err(CertError::NoCertificate {
+            path: cert_path.into(),
+        });
     };
     let not_after = not_after(leaf).map_err(|message| CertError::X509 {
         path: cert_path.into(),
@@ -66,7 +72,9 @@ pub fn load_pair(cert_path: &Path, key_path: &Path) -> Result<LoadedPair, CertEr
             path: key_path.into(),
             message: e.to_string(),
         })?
-        .ok_or_else(|| CertError::NoKey { path: key_path.into() })?;
+        .ok_or_else(|| CertError::NoKey {
+            path: key_path.into(),
+        })?;
     let certified = CertifiedKey::from_der(chain, key, &provider()).map_err(|e| CertError::Mismatch {
         cert: cert_path.into(),
         key: key_path.into(),
@@ -130,7 +138,8 @@ pub fn server_config(
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
-            let pem = std::fs::read(path).with_context(|| format!("cannot read client CA {}", path.display()))?;
+            let pem =
+                std::fs::read(path).with_context(|| format!("cannot read client CA {}", path.display()))?;
             let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                 let cert = cert.with_context(|| format!("malformed PEM in client CA {}", path.display()))?;
