@@ -86,6 +86,8 @@ enum Expect {
     Status(u16),
     /// A 4xx with a message, or a well-formed review: both are fine, a 5xx or no answer is not.
     ReviewOr4xx,
+    /// A well-formed review (HTTP 200), whatever its verdict.
+    Review,
 }
 
 /// (name, method, path, content type, body, expectation)
@@ -195,6 +197,14 @@ async fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
         ),
         ("huge body", "POST", "/mutate", JSON, huge, Expect::Status(413)),
         (
+            "5 MiB body, under the limit",
+            "POST",
+            "/validate",
+            JSON,
+            with(&|v| v["request"]["userInfo"]["extra"]["pad"] = serde_json::json!(["a".repeat(5 << 20)])),
+            Expect::Review,
+        ),
+        (
             "text/plain",
             "POST",
             "/mutate",
@@ -248,6 +258,7 @@ async fn bad_input_gets_a_clear_answer_and_the_server_stays_up() {
                     assert!(!reply.text().trim().is_empty(), "{name}: a clear message");
                 }
             }
+            Expect::Review => assert_well_formed_review(name, sent.as_ref().expect("json"), &reply),
             Expect::ReviewOr4xx => {
                 if reply.status == 200 {
                     assert_well_formed_review(name, sent.as_ref().expect("json"), &reply);
@@ -767,4 +778,22 @@ async fn metrics_count_reviews_rejections_and_latency() {
         Some(0.0)
     );
     assert_eq!(sample(&page, "batchguard_panics_total"), Some(0.0));
+}
+
+#[test]
+fn the_deploy_policy_example_is_a_valid_policy() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/policy-configmap.yaml");
+    let text = std::fs::read_to_string(&path).expect("deploy/policy-configmap.yaml");
+    let mut docs = batchguard::yaml::parse_stream(&text);
+    assert_eq!(docs.len(), 1);
+    let doc = docs.pop().expect("one").expect("valid YAML");
+    let value = doc.value.expect("a ConfigMap");
+    assert_eq!(value["kind"], "ConfigMap");
+    let policy = value["data"]["policy.yaml"].as_str().expect("data.policy.yaml");
+    let parsed = Policy::from_yaml(policy, "deploy/policy-configmap.yaml").expect("a valid policy");
+    assert_ne!(
+        parsed,
+        Policy::default(),
+        "the example shows non-default settings"
+    );
 }

@@ -302,12 +302,26 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .metrics
                 .record_review(label, kind, &outcome.operation, verdict, start.elapsed());
             state.metrics.record_patches(&outcome.patched_fields);
+            let micros = start.elapsed().as_micros() as u64;
             span.in_scope(|| {
-                info!(
-                    patched = ?outcome.patched_fields,
-                    micros = start.elapsed().as_micros() as u64,
-                    "admission review"
-                )
+                if JSON_LOGS.load(Ordering::Relaxed) {
+                    // The JSON formatter names the span itself `name`, which would clash with
+                    // the object's name; there the event carries the fields instead.
+                    info!(
+                        webhook = label,
+                        uid = outcome.uid.as_str(),
+                        kind,
+                        namespace = outcome.namespace.as_deref(),
+                        name = outcome.name.as_deref(),
+                        operation = outcome.operation.as_str(),
+                        verdict,
+                        patched = ?outcome.patched_fields,
+                        micros,
+                        "admission review"
+                    )
+                } else {
+                    info!(patched = ?outcome.patched_fields, micros, "admission review")
+                }
             });
             (
                 StatusCode::OK,
@@ -317,7 +331,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .into_response()
         }
         Ok(Err(e)) => {
-            span.in_scope(|| warn!(error = %e, "unreadable AdmissionReview"));
+            span.in_scope(|| warn!(webhook = label, error = %e, "unreadable AdmissionReview"));
             state
                 .metrics
                 .record_rejection(label, StatusCode::BAD_REQUEST.as_u16(), start.elapsed());
@@ -332,7 +346,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a non-string payload".into());
-            span.in_scope(|| error!(panic = %what, body_len = body.len(), "the admission core panicked"));
+            span.in_scope(|| error!(webhook = label, panic = %what, body_len = body.len(), "the admission core panicked"));
             state.metrics.record_panic();
             state.metrics.record_rejection(
                 label,
@@ -622,6 +636,9 @@ async fn connection(
     }
 }
 
+/// Set when `--log-format json` is in effect (see the review event in [`admit`]).
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
 /// Sets up `tracing` output on stderr; a second call (tests, or a binary that already did it)
 /// is a no-op.
 pub fn init_logging(format: LogFormat) {
@@ -629,15 +646,22 @@ pub fn init_logging(format: LogFormat) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
+        LogFormat::Json => {
+            let result = builder
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .try_init();
+            if result.is_ok() {
+                JSON_LOGS.store(true, Ordering::Relaxed);
+            }
+            result
+        }
     };
 }
 
