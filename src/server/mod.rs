@@ -497,6 +497,9 @@ pub async fn serve(
     // The metrics port outlives the webhook port during shutdown, so probes can watch
     // /readyz turn 503 while requests drain.
     let (metrics_stop_tx, metrics_stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(l) = &metrics_listener {
+        info!(listen = %l.local_addr()?, "metrics, /healthz and /readyz on plain HTTP");
+    }
     let metrics_task = metrics_listener.map(|l| {
         let mut stop = metrics_stop_rx;
         tokio::spawn(
@@ -508,6 +511,13 @@ pub async fn serve(
         )
     });
 
+    info!(
+        listen = %listener.local_addr()?,
+        config = settings.config.as_ref().map(|p| p.display().to_string()),
+        config_hash = state.policy_hash(),
+        mtls = settings.client_ca.is_some(),
+        "batchguard webhook listening"
+    );
     let app = router(state.clone());
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -614,10 +624,13 @@ async fn connection(
         }
     };
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // The header timer also runs while a keep-alive connection is idle, so it doubles as
+    // the idle timeout: long enough that an HTTP/1.1 client rarely reuses a connection we
+    // are closing (the API server itself speaks HTTP/2), short enough to shed slow clients.
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10));
+        .header_read_timeout(Duration::from_secs(30));
     builder.http2().timer(TokioTimer::new());
     let conn = builder.serve_connection(TokioIo::new(tls), TowerToHyperService::new(app));
     tokio::pin!(conn);
@@ -704,13 +717,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         reload_interval: Duration::from_secs_f64(args.reload_interval),
         ..Settings::new(cert, key)
     };
-    info!(
-        %listen,
-        %metrics_listen,
-        config = settings.config.as_ref().map(|p| p.display().to_string()),
-        mtls = settings.client_ca.is_some(),
-        "batchguard webhook listening"
-    );
     if let Some(ca) = dev_ca {
         let host = if listen.ip().is_unspecified() {
             "127.0.0.1".to_string()
