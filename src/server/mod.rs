@@ -224,6 +224,31 @@ fn webhook_label(webhook: Webhook) -> &'static str {
     }
 }
 
+/// The one log event per review. The JSON formatter names the span itself `name`, which
+/// would clash with the object's name, so in JSON the event carries the review's fields
+/// (and the span is left out); in text they show in the span prefix.
+macro_rules! review_event {
+    ($level:expr, $json:expr, $label:expr, $outcome:expr, $kind:expr, $verdict:expr, $micros:expr) => {
+        if $json {
+            tracing::event!(
+                $level,
+                webhook = $label,
+                uid = $outcome.uid.as_str(),
+                kind = $kind,
+                namespace = $outcome.namespace.as_deref(),
+                name = $outcome.name.as_deref(),
+                operation = $outcome.operation.as_str(),
+                verdict = $verdict,
+                patched = ?$outcome.patched_fields,
+                micros = $micros,
+                "admission review"
+            )
+        } else {
+            tracing::event!($level, patched = ?$outcome.patched_fields, micros = $micros, "admission review")
+        }
+    };
+}
+
 /// One review: check the media type, read the body, run the core with panics caught, and
 /// answer 200 with the review, or a 4xx/5xx with a one-line reason.
 async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
@@ -303,24 +328,16 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .record_review(label, kind, &outcome.operation, verdict, start.elapsed());
             state.metrics.record_patches(&outcome.patched_fields);
             let micros = start.elapsed().as_micros() as u64;
+            // A review that changed something (a denial, a warning, a patch) is logged at
+            // info; a plain allow only at debug, so a busy cluster's log is not one line per
+            // Job, and logging does not cost a write per request.
+            let noteworthy = verdict != "allowed" || !outcome.patched_fields.is_empty();
+            let json = JSON_LOGS.load(Ordering::Relaxed);
             span.in_scope(|| {
-                if JSON_LOGS.load(Ordering::Relaxed) {
-                    // The JSON formatter names the span itself `name`, which would clash with
-                    // the object's name; there the event carries the fields instead.
-                    info!(
-                        webhook = label,
-                        uid = outcome.uid.as_str(),
-                        kind,
-                        namespace = outcome.namespace.as_deref(),
-                        name = outcome.name.as_deref(),
-                        operation = outcome.operation.as_str(),
-                        verdict,
-                        patched = ?outcome.patched_fields,
-                        micros,
-                        "admission review"
-                    )
+                if noteworthy {
+                    review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros);
                 } else {
-                    info!(patched = ?outcome.patched_fields, micros, "admission review")
+                    review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros);
                 }
             });
             (
