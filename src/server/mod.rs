@@ -130,6 +130,10 @@ impl Settings {
     }
 }
 
+/// The admission core's entry point, held by [`State`] so that a test can put a
+/// misbehaving core behind the real routes.
+type ReviewFn = fn(Webhook, &[u8], &Policy, &Env) -> Result<core::Outcome, core::ReviewError>;
+
 /// Shared by every request: the current policy, the metrics and readiness.
 #[derive(Debug)]
 pub struct State {
@@ -137,6 +141,7 @@ pub struct State {
     metrics: Metrics,
     own_namespace: Option<String>,
     ready: AtomicBool,
+    review: ReviewFn,
 }
 
 #[derive(Debug)]
@@ -147,11 +152,16 @@ struct LoadedPolicy {
 
 impl State {
     pub fn new(policy: Policy, own_namespace: Option<String>) -> Arc<State> {
+        State::with_review(policy, own_namespace, core::review)
+    }
+
+    fn with_review(policy: Policy, own_namespace: Option<String>, review: ReviewFn) -> Arc<State> {
         Arc::new(State {
             policy: RwLock::new(Arc::new(LoadedPolicy::new(policy))),
             metrics: Metrics::default(),
             own_namespace,
             ready: AtomicBool::new(true),
+            review,
         })
     }
 
@@ -307,7 +317,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
     // The core is pure and should never panic; if it does, this request gets a 500 and the
     // server keeps serving everyone else.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        core::review(webhook, &body, &loaded.policy, &env)
+        (state.review)(webhook, &body, &loaded.policy, &env)
     }));
     match result {
         Ok(Ok(outcome)) => {
@@ -780,6 +790,51 @@ mod tests {
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
         }
         h
+    }
+
+    fn panicking_core(_: Webhook, _: &[u8], _: &Policy, _: &Env) -> Result<core::Outcome, core::ReviewError> {
+        panic!("simulated bug in the admission core")
+    }
+
+    async fn post(app: &Router, body: &'static [u8]) -> (StatusCode, String) {
+        use tower::ServiceExt as _;
+        let req = axum::http::Request::post("/validate?timeout=10s")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        let resp = app.clone().oneshot(req).await.expect("infallible");
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_core_is_answered_500_and_the_router_keeps_serving() {
+        let state = State::with_review(Policy::default(), None, panicking_core);
+        let app = router(state.clone());
+        let body = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}"#;
+        for _ in 0..2 {
+            let (status, text) = post(&app, body).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(text.contains("internal error"), "{text}");
+        }
+        let page = state.metrics().render(&state.policy_hash());
+        assert!(page.contains("batchguard_panics_total 2\n"), "{page}");
+        assert!(page.contains("batchguard_admission_in_flight 0\n"), "{page}");
+        assert!(page.contains("batchguard_admission_rejected_total{webhook=\"validate\",code=\"500\"} 2\n"));
+    }
+
+    #[tokio::test]
+    async fn the_real_core_answers_through_the_router() {
+        let body = include_bytes!("../../tests/data/admission/job-delete.validate-delete.json");
+        let request: serde_json::Value = serde_json::from_slice(body).expect("fixture is JSON");
+        let state = State::new(Policy::default(), None);
+        let (status, text) = post(&router(state), body).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let answer: serde_json::Value = serde_json::from_str(&text).expect("JSON answer");
+        assert_eq!(answer["response"]["uid"], request["request"]["uid"]);
     }
 
     #[test]
