@@ -797,3 +797,20 @@ fn the_deploy_policy_example_is_a_valid_policy() {
         "the example shows non-default settings"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speaks_tls_1_2_and_1_3_with_both_alpn_protocols() {
+    let server = start(|_, _, _| {}).await;
+    let body = fixture("job-create.mutate.json");
+    for (versions, want) in [
+        (&[&rustls::version::TLS12][..], rustls::ProtocolVersion::TLSv1_2),
+        (&[&rustls::version::TLS13][..], rustls::ProtocolVersion::TLSv1_3),
+    ] {
+        for proto in [Proto::H1, Proto::H2] {
+            let client = Client::with_versions(server.addr, &server.ca.pem, None, proto, versions);
+            let reply = client.post("/mutate", JSON, body.clone()).await.expect("served");
+            assert_eq!(reply.status, 200);
+            assert_eq!(reply.version, Some(want), "{proto:?}");
+        }
+    }
+}

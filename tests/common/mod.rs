@@ -116,6 +116,7 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// DER of the certificate the server presented.
     pub peer_cert: Vec<u8>,
+    pub version: Option<rustls::ProtocolVersion>,
 }
 
 impl Reply {
@@ -128,13 +129,23 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Client {
     pub fn new(addr: SocketAddr, ca_pem: &str, client_cert: Option<&Leaf>, proto: Proto) -> Client {
+        Client::with_versions(addr, ca_pem, client_cert, proto, rustls::DEFAULT_VERSIONS)
+    }
+
+    pub fn with_versions(
+        addr: SocketAddr,
+        ca_pem: &str,
+        client_cert: Option<&Leaf>,
+        proto: Proto,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Client {
         let mut roots = rustls::RootCertStore::empty();
         for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
             roots.add(cert.expect("pem")).expect("root");
         }
         let builder =
             rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
+                .with_protocol_versions(versions)
                 .expect("versions")
                 .with_root_certificates(roots);
         let mut config = match client_cert {
@@ -194,6 +205,7 @@ impl Client {
             .map(|c| c.to_vec())
             .ok_or("no peer certificate")?;
         let negotiated = session.alpn_protocol().map(<[u8]>::to_vec);
+        let version = session.protocol_version();
         let mut req = hyper::Request::builder().method(method);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
@@ -227,6 +239,7 @@ impl Client {
             content_type,
             body,
             peer_cert,
+            version,
         })
     }
 }
