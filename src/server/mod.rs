@@ -227,7 +227,7 @@ async fn not_found() -> Response {
     )
 }
 
-fn webhook_label(webhook: Webhook) -> &'static str {
+fn webhook_label(webhook: &Webhook) -> &'static str {
     match webhook {
         Webhook::Validate => "validate",
         Webhook::Mutate => "mutate",
@@ -264,7 +264,7 @@ macro_rules! review_event {
 async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
     let start = Instant::now();
     let _in_flight = state.metrics.in_flight();
-    let label = webhook_label(webhook);
+    let label = webhook_label(&webhook);
     let reject = |status: StatusCode, message: String| {
         state
             .metrics

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use crate::config::Policy;
 use crate::rules::Kind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Not Copy: the agreed interface does not promise it, so the server must not rely on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Webhook {
     Validate,
     Mutate,
@@ -22,7 +23,7 @@ pub struct Env {
     pub own_namespace: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Allowed,
     Denied,
