@@ -339,16 +339,16 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
             state.metrics.record_patches(&outcome.patched_fields);
             let micros = start.elapsed().as_micros() as u64;
             // A review that changed something (a denial, a warning, a patch) is logged at
-            // info; a plain allow only at debug, so a busy cluster's log is not one line per
-            // Job, and logging does not cost a write per request.
-            let noteworthy = verdict != "allowed" || !outcome.patched_fields.is_empty();
+            // info; a plain allow or an exemption only at debug, so a busy cluster's log is
+            // not one line per Job and logging does not cost a write per request. A core
+            // that reports its own failure ("failed") is an error.
             let json = JSON_LOGS.load(Ordering::Relaxed);
-            span.in_scope(|| {
-                if noteworthy {
-                    review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros);
-                } else {
-                    review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros);
+            span.in_scope(|| match verdict {
+                "failed" => review_event!(tracing::Level::ERROR, json, label, outcome, kind, verdict, micros),
+                "allowed" | "exempt" if outcome.patched_fields.is_empty() => {
+                    review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros)
                 }
+                _ => review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros),
             });
             (
                 StatusCode::OK,
