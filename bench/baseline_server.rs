@@ -1,2 +1,86 @@
-//! Placeholder; the server owner replaces it.
-fn main() {}
+//! The benchmark's ceiling: the same TLS and HTTP stack as `batchguard serve` (rustls with
+//! ring, TLS 1.2/1.3, ALPN h2 and http/1.1, hyper-util's auto builder) answering every
+//! request with a fixed AdmissionReview, after reading the body but without parsing it.
+//!
+//! With a fourth argument `parse-json` it also parses the body into a `serde_json::Value`
+//! and answers with the request's uid, as the server branch's stand-in admission core does:
+//! the gap between that and `batchguard serve` is what the HTTP shell itself costs.
+//!
+//! Usage: `baseline-server <listen addr> <cert.pem> <key.pem> [fixed|parse-json]`
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+const ANSWER: &[u8] = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"e5258c21-0093-45bf-826b-a4df58555f48","allowed":true}}"#;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: baseline-server <listen addr> <cert.pem> <key.pem> [fixed|parse-json]";
+    let listen: SocketAddr = args.next().context(usage)?.parse().context("listen address")?;
+    let cert = args.next().context(usage)?;
+    let key = args.next().context(usage)?;
+    let parse = match args.next().as_deref() {
+        None | Some("fixed") => false,
+        Some("parse-json") => true,
+        Some(_) => anyhow::bail!(usage),
+    };
+    let pair = batchguard::server::tls::load_pair(cert.as_ref(), key.as_ref())?;
+    let resolver = Arc::new(batchguard::server::tls::CertResolver::new(pair.key));
+    let config = batchguard::server::tls::server_config(resolver, None)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    eprintln!("baseline listening on {listen}");
+    loop {
+        let (tcp, _) = match listener.accept().await {
+            Ok(c) => c,
+            Err(_) => continue,
+        };
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _ = tcp.set_nodelay(true);
+            let Ok(tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |req| answer(req, parse));
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}
+
+async fn answer(req: Request<Incoming>, parse: bool) -> Result<Response<Full<Bytes>>, Infallible> {
+    // Read the whole body, as the webhook must.
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    let answer = if parse {
+        let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let uid = review["request"]["uid"].clone();
+        let answer = serde_json::json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "response": { "uid": uid, "allowed": true },
+        });
+        Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
+    } else {
+        Bytes::from_static(ANSWER)
+    };
+    let mut response = Response::new(Full::new(answer));
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
