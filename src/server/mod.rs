@@ -6,7 +6,6 @@
 
 mod devcert;
 pub mod metrics;
-mod standin;
 pub mod tls;
 mod watch;
 
@@ -36,11 +35,9 @@ use crate::config::Policy;
 use metrics::{Metrics, ReloadResult};
 use watch::Signature;
 
-/// The admission core the server calls.
-// TODO(lead): replace with `pub use crate::admission::{review, Env, Outcome, ReviewError, Verdict, Webhook};`
-// and delete standin.rs; nothing else in the server changes.
+/// The admission core the server calls: the pure [`crate::admission`] module.
 pub mod core {
-    pub use super::standin::{review, Env, Outcome, ReviewError, Verdict, Webhook};
+    pub use crate::admission::{review, Env, Outcome, ReviewError, Verdict, Webhook};
 }
 use self::core::{Env, Webhook};
 
