@@ -216,6 +216,40 @@ pub(crate) fn as_int(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// apimachinery's `equality.Semantic.DeepEqual` as far as JSON can tell: a nil slice or map
+/// equals an empty one (and JSON `null` or an absent key is nil), and numbers compare by
+/// value (`5` equals `5.0`). Used for the immutable-field checks of an update.
+pub(crate) fn semantic_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
+    fn empty(v: Option<&Value>) -> bool {
+        match v {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(Value::Object(o)) => o.is_empty(),
+            _ => false,
+        }
+    }
+    if empty(a) && empty(b) {
+        return true;
+    }
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.keys().chain(y.keys()).all(|k| semantic_eq(x.get(k), y.get(k)))
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| semantic_eq(Some(p), Some(q)))
+        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            if x.is_f64() || y.is_f64() {
+                x.as_f64() == y.as_f64()
+            } else {
+                x == y
+            }
+        }
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
 pub(crate) fn as_str(v: Option<&Value>) -> Option<&str> {
     v?.as_str()
 }
@@ -341,6 +375,22 @@ mod tests {
         assert_eq!(p.loc.len(), 4);
         let q = FieldPath::root("spec").child("rules").index(2).key("a/b");
         assert_eq!(q.api, "spec.rules[2][a/b]");
+    }
+
+    #[test]
+    fn compares_like_semantic_deep_equal() {
+        use serde_json::json;
+        assert!(semantic_eq(None, Some(&json!([]))));
+        assert!(semantic_eq(Some(&json!({"labels": {}})), Some(&json!({}))));
+        assert!(semantic_eq(Some(&json!({"a": null})), Some(&json!({}))));
+        assert!(semantic_eq(Some(&json!(5)), Some(&json!(5.0))));
+        assert!(!semantic_eq(Some(&json!(5)), Some(&json!(6))));
+        assert!(!semantic_eq(
+            Some(&json!({"a": [1]})),
+            Some(&json!({"a": [1, 2]}))
+        ));
+        assert!(!semantic_eq(Some(&json!("")), None));
+        assert!(!semantic_eq(Some(&json!({"a": 1})), Some(&json!({"b": 1}))));
     }
 
     #[test]
