@@ -37,6 +37,7 @@ static OBJECT_META: Schema = Schema {
     name: "ObjectMeta",
     fields: &[
         ("annotations", Ty::StrMap),
+        ("finalizers", Ty::Slice("[]string", &Ty::Str("string"))),
         ("generateName", Ty::Str("string")),
         ("generation", Ty::Int64),
         ("labels", Ty::StrMap),

@@ -36,6 +36,33 @@ pub(crate) fn object_meta(meta: &Value, errs: &mut Errs) {
     }
     labels(get(meta, &["labels"]), &p.child("labels"), errs);
     annotations(get(meta, &["annotations"]), &p.child("annotations"), errs);
+    finalizers(get(meta, &["finalizers"]), &p.child("finalizers"), errs);
+}
+
+const FINALIZER_ORPHAN: &str = "orphan";
+const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
+
+/// apimachinery `ValidateFinalizers` (last of `ValidateObjectMeta`): each name is a
+/// qualified name, and `orphan` and `foregroundDeletion` exclude each other.
+pub(crate) fn finalizers(list: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
+    let names: Vec<&str> = list
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default()).collect())
+        .unwrap_or_default();
+    for name in &names {
+        for m in names::qualified_name(name) {
+            errs.invalid("invalid-finalizer", p, &quote(name), &m);
+        }
+    }
+    if names.contains(&FINALIZER_ORPHAN) && names.contains(&FINALIZER_FOREGROUND) {
+        let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
+        errs.invalid(
+            "invalid-finalizer",
+            p,
+            &format!("[]string{{{}}}", quoted.join(", ")),
+            &format!("finalizer {FINALIZER_ORPHAN} and {FINALIZER_FOREGROUND} cannot be both set"),
+        );
+    }
 }
 
 /// Sorted map entries: Go iterates maps in random order, so any fixed order is as faithful.

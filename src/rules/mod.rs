@@ -24,6 +24,7 @@ pub const RULE_IDS: &[&str] = &[
     "invalid-namespace",
     "invalid-label",
     "invalid-annotation",
+    "invalid-finalizer",
     "name-too-long",
     "invalid-indexed-hostname",
     "name-not-dns-label",

@@ -976,3 +976,25 @@ fn warns_about_large_indexed_templates_when_any_cronjob_spec_field_changes() {
     rescheduled["spec"]["schedule"] = json!("0 4 * * *");
     assert!(warned(&rescheduled));
 }
+
+/// apimachinery objectmeta.go `ValidateFinalizers`, the last check of `ValidateObjectMeta`.
+#[test]
+fn rejects_bad_and_conflicting_finalizers() {
+    let j = job(
+        json!({"metadata": {"finalizers": ["example.com/keep", "bad name", "orphan", "foregroundDeletion"]}}),
+    );
+    let errs = errors(Kind::Job, &j);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with("metadata.finalizers: Invalid value: \"bad name\": name part must consist of")
+    );
+    assert_eq!(
+        errs[1],
+        "metadata.finalizers: Invalid value: []string{\"example.com/keep\", \"bad name\", \"orphan\", \"foregroundDeletion\"}: finalizer orphan and foregroundDeletion cannot be both set"
+    );
+    assert!(errors(
+        Kind::CronJob,
+        &cronjob(json!({"metadata": {"finalizers": ["orphan"]}}))
+    )
+    .is_empty());
+}
