@@ -52,9 +52,7 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
     if ctx.operation == Operation::Update {
         if let Some(old) = ctx.old {
             name_immutable(job, old, errs);
-            let mp = FieldPath::root("metadata");
-            meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
-            meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
+            meta::object_meta_update(meta_v, errs);
             job_spec_with_selector(spec, &spec_p, errs);
             let never_started = get(old, &["status", "startTime"]).is_none();
             spec_update(

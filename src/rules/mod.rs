@@ -24,6 +24,7 @@ pub const RULE_IDS: &[&str] = &[
     "invalid-namespace",
     "invalid-label",
     "invalid-annotation",
+    "invalid-owner-reference",
     "invalid-finalizer",
     "name-too-long",
     "invalid-indexed-hostname",

@@ -998,3 +998,43 @@ fn rejects_bad_and_conflicting_finalizers() {
     )
     .is_empty());
 }
+
+/// apimachinery objectmeta.go `validateOwnerReference`/`ValidateOwnerReferences`.
+#[test]
+fn rejects_incomplete_owner_references_and_two_controllers() {
+    let j = cronjob(json!({"metadata": {"ownerReferences": [
+        {"apiVersion": "apps/", "kind": "", "name": "a", "uid": "u1", "controller": true},
+        {"apiVersion": "v1", "kind": "Event", "name": "", "uid": "u2", "controller": true}
+    ]}}));
+    let errs = errors(Kind::CronJob, &j);
+    assert_eq!(
+        errs[..4],
+        [
+            "metadata.ownerReferences.apiVersion: Invalid value: \"apps/\": version must not be empty",
+            "metadata.ownerReferences.kind: Invalid value: \"\": kind must not be empty",
+            "metadata.ownerReferences.name: Invalid value: \"\": name must not be empty",
+            "metadata.ownerReferences: Invalid value: v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\", Name:\"\", UID:\"u2\", Controller:(*bool)(0xc000000000), BlockOwnerDeletion:(*bool)(nil)}: /v1, Kind=Event is disallowed from being an owner",
+        ]
+    );
+    assert_eq!(errs.len(), 5, "{errs:?}");
+    assert!(errs[4].ends_with(
+        "Only one reference can have Controller set to true. Found \"true\" in references for /a and Event/"
+    ));
+    let ok = job(json!({"metadata": {"ownerReferences": [
+        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "n", "uid": "u", "controller": true}
+    ]}}));
+    assert!(errors(Kind::Job, &ok).is_empty());
+}
+
+/// `ValidateObjectMetaUpdate` checks owner references on update too.
+#[test]
+fn checks_owner_references_on_cronjob_update() {
+    let mut stored = cronjob(json!({}));
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    let mut owned = stored.clone();
+    owned["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "c"}]);
+    assert_eq!(
+        update_errors(Kind::CronJob, &owned, &stored),
+        vec!["metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty"]
+    );
+}
