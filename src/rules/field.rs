@@ -352,6 +352,49 @@ pub(crate) fn go_success_policy(v: &Value) -> String {
     format!("batch.SuccessPolicy{{Rules:{rules}}}")
 }
 
+/// Go's `%#v` of a `batch.PodFailurePolicy` (the bad value of its immutability error).
+/// Pointer fields print as addresses in Go; a fixed stand-in keeps our output stable.
+pub(crate) fn go_pod_failure_policy(v: &Value) -> String {
+    const ADDR: &str = "0xc000000000";
+    let rules = match get(v, &["rules"]).and_then(Value::as_array) {
+        None => "[]batch.PodFailurePolicyRule(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|r| {
+                    let exit = if get(r, &["onExitCodes"]).is_some() {
+                        format!("(*batch.PodFailurePolicyOnExitCodesRequirement)({ADDR})")
+                    } else {
+                        "(*batch.PodFailurePolicyOnExitCodesRequirement)(nil)".to_string()
+                    };
+                    let conditions = match get(r, &["onPodConditions"]).and_then(Value::as_array) {
+                        None => "[]batch.PodFailurePolicyOnPodConditionsPattern(nil)".to_string(),
+                        Some(ps) => {
+                            let ps: Vec<String> = ps
+                                .iter()
+                                .map(|c| {
+                                    format!(
+                                        "batch.PodFailurePolicyOnPodConditionsPattern{{Type:{}, Status:{}}}",
+                                        quote(as_str(get(c, &["type"])).unwrap_or_default()),
+                                        quote(as_str(get(c, &["status"])).unwrap_or_default())
+                                    )
+                                })
+                                .collect();
+                            format!("[]batch.PodFailurePolicyOnPodConditionsPattern{{{}}}", ps.join(", "))
+                        }
+                    };
+                    format!(
+                        "batch.PodFailurePolicyRule{{Action:{}, OnExitCodes:{exit}, OnPodConditions:{conditions}}}",
+                        quote(as_str(get(r, &["action"])).unwrap_or_default())
+                    )
+                })
+                .collect();
+            format!("[]batch.PodFailurePolicyRule{{{}}}", parts.join(", "))
+        }
+    };
+    format!("batch.PodFailurePolicy{{Rules:{rules}}}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +418,15 @@ mod tests {
         assert_eq!(p.loc.len(), 4);
         let q = FieldPath::root("spec").child("rules").index(2).key("a/b");
         assert_eq!(q.api, "spec.rules[2][a/b]");
+    }
+
+    #[test]
+    fn renders_pod_failure_policies_like_go() {
+        let v = serde_json::json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]});
+        assert_eq!(
+            go_pod_failure_policy(&v),
+            r#"batch.PodFailurePolicy{Rules:[]batch.PodFailurePolicyRule{batch.PodFailurePolicyRule{Action:"Ignore", OnExitCodes:(*batch.PodFailurePolicyOnExitCodesRequirement)(nil), OnPodConditions:[]batch.PodFailurePolicyOnPodConditionsPattern{batch.PodFailurePolicyOnPodConditionsPattern{Type:"DisruptionTarget", Status:"True"}}}}}"#
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::field::{
-    as_bool, as_int, as_str, get, go_int32_slice, go_label_selector, go_quoted_list, go_string_map,
-    go_success_policy, quote, semantic_eq, Errs, FieldPath,
+    as_bool, as_int, as_str, get, go_int32_slice, go_label_selector, go_pod_failure_policy, go_quoted_list,
+    go_string_map, go_success_policy, quote, semantic_eq, Errs, FieldPath,
 };
 use super::{meta, names, Context, Operation};
 use crate::apidefaults::PLACEHOLDER_UID;
@@ -854,9 +854,9 @@ fn name_immutable(new: &Value, old: &Value, errs: &mut Errs) {
 }
 
 /// `ValidateJobSpecUpdate`'s immutability rules (`ValidateImmutableField` compares with
-/// `equality.Semantic`, see [`semantic_eq`]). The selector and successPolicy are printed in
-/// Go syntax as v1.32 does; the template and podFailurePolicy as JSON, so only the detail
-/// text is exact for them.
+/// `equality.Semantic`, see [`semantic_eq`]). The selector, podFailurePolicy and
+/// successPolicy are printed in Go syntax as v1.32 does (pointers as a stand-in address);
+/// the template as JSON, so only the detail text is exact for it.
 fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, errs: &mut Errs) {
     let render = |key: &str| -> String {
         match get(spec, &[key]) {
@@ -864,6 +864,7 @@ fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, er
             Some(Value::String(s)) => quote(s),
             Some(v) if key == "selector" => go_label_selector(v),
             Some(v) if key == "successPolicy" => go_success_policy(v),
+            Some(v) if key == "podFailurePolicy" => go_pod_failure_policy(v),
             Some(other) => other.to_string(),
         }
     };

@@ -1038,3 +1038,17 @@ fn checks_owner_references_on_cronjob_update() {
         vec!["metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty"]
     );
 }
+
+/// `ValidateImmutableField(spec.PodFailurePolicy, ...)` prints the new policy with `%#v`.
+#[test]
+fn prints_an_immutable_pod_failure_policy_in_go_syntax() {
+    let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["podFailurePolicy"] =
+        json!({"rules": [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [1]}}]});
+    changed["spec"]["podReplacementPolicy"] = json!("Failed");
+    let errs = update_errors(Kind::Job, &changed, &stored);
+    let want = "spec.podFailurePolicy: Invalid value: batch.PodFailurePolicy{Rules:[]batch.PodFailurePolicyRule{batch.PodFailurePolicyRule{Action:\"Ignore\", OnExitCodes:(*batch.PodFailurePolicyOnExitCodesRequirement)(0xc000000000), OnPodConditions:[]batch.PodFailurePolicyOnPodConditionsPattern(nil)}}}: field is immutable";
+    assert!(errs.contains(&want.to_string()), "{errs:?}");
+}
