@@ -208,8 +208,11 @@ pub(crate) fn as_int(v: Option<&Value>) -> Option<i64> {
     if let Some(u) = v.as_u64() {
         return Some(i64::try_from(u).unwrap_or(i64::MAX));
     }
+    // A float in the int64 range, its ends included: kubectl turns YAML
+    // `-9223372036854775809` into the float -2^63, which Go then decodes as an int64.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let f = v.as_f64()?;
-    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+    if f.fract() == 0.0 && (-TWO_63..TWO_63).contains(&f) {
         Some(f as i64)
     } else {
         None
@@ -418,6 +421,17 @@ mod tests {
         assert_eq!(p.loc.len(), 4);
         let q = FieldPath::root("spec").child("rules").index(2).key("a/b");
         assert_eq!(q.api, "spec.rules[2][a/b]");
+    }
+
+    /// A whole float anywhere in the int64 range is the integer Go decodes, down to -2^63.
+    #[test]
+    fn reads_whole_floats_across_the_int64_range() {
+        use serde_json::json;
+        assert_eq!(as_int(Some(&json!(5.0))), Some(5));
+        assert_eq!(as_int(Some(&json!(-9.223372036854776e18))), Some(i64::MIN));
+        assert_eq!(as_int(Some(&json!(-9.2e18))), Some(-9_200_000_000_000_000_000));
+        assert_eq!(as_int(Some(&json!(9.3e18))), None);
+        assert_eq!(as_int(Some(&json!(1.5))), None);
     }
 
     #[test]

@@ -1052,3 +1052,14 @@ fn prints_an_immutable_pod_failure_policy_in_go_syntax() {
     let want = "spec.podFailurePolicy: Invalid value: batch.PodFailurePolicy{Rules:[]batch.PodFailurePolicyRule{batch.PodFailurePolicyRule{Action:\"Ignore\", OnExitCodes:(*batch.PodFailurePolicyOnExitCodesRequirement)(0xc000000000), OnPodConditions:[]batch.PodFailurePolicyOnPodConditionsPattern(nil)}}}: field is immutable";
     assert!(errs.contains(&want.to_string()), "{errs:?}");
 }
+
+/// kubectl sends YAML `-9223372036854775809` as the float -2^63, which Go decodes into the
+/// int64 and `ValidateNonnegativeField` then rejects.
+#[test]
+fn rejects_the_most_negative_int64_sent_as_a_float() {
+    let j = job(json!({"spec": {"activeDeadlineSeconds": -9.223372036854776e18}}));
+    assert_eq!(
+        errors(Kind::Job, &j),
+        vec!["spec.activeDeadlineSeconds: Invalid value: -9223372036854775808: must be greater than or equal to 0"]
+    );
+}
