@@ -346,6 +346,7 @@ fn normalize_masks_only_unstable_parts() {
 /// engine must never panic, on create or on update against the original.
 #[test]
 fn never_panics_on_mangled_manifests() {
+    const STEP: usize = 7;
     fn paths(v: &Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         out.push(prefix.clone());
         match v {
@@ -389,6 +390,13 @@ fn never_panics_on_mangled_manifests() {
         serde_json::json!({}),
         serde_json::json!(["a", 1]),
         serde_json::json!({"a": {"b": 1}}),
+        serde_json::json!(5.0),
+        serde_json::json!(u64::MAX),
+        serde_json::json!(i64::MIN),
+        serde_json::json!(1e300),
+        serde_json::json!("-"),
+        serde_json::json!("é-"),
+        serde_json::json!([[[[[[[[[[[[[[[[{"a": [1]}]]]]]]]]]]]]]]]]),
     ];
     let policy = Policy::from_yaml(
         "rules:\n  allowedRestartPolicies: [Never]\n  allowedCompletionModes: [NonIndexed]\n  allowedConcurrencyPolicies: [Forbid]\n  maxSuccessfulJobsHistoryLimit: 1\n  maxFailedJobsHistoryLimit: 1\n  minScheduleIntervalSeconds: 60\n  requireTimeZone: true\n",
@@ -402,7 +410,7 @@ fn never_panics_on_mangled_manifests() {
         .collect();
     entries.sort();
     let mut checked = 0usize;
-    for path in entries.iter().step_by(7) {
+    for path in entries.iter().step_by(STEP) {
         let text = std::fs::read_to_string(path).expect("manifest");
         let Some(Ok(doc)) = batchguard::yaml::parse_stream(&text).into_iter().next() else {
             continue;

@@ -36,9 +36,7 @@ pub(crate) fn validate(cj: &Value, ctx: &Context, errs: &mut Errs) {
                 "field is immutable",
             );
         }
-        let mp = FieldPath::root("metadata");
-        meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
-        meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
+        meta::object_meta_update(meta_v, errs);
     }
     cronjob_spec(spec, old_spec, errs);
     if ctx.operation == Operation::Create {

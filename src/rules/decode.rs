@@ -37,11 +37,29 @@ static OBJECT_META: Schema = Schema {
     name: "ObjectMeta",
     fields: &[
         ("annotations", Ty::StrMap),
+        ("finalizers", Ty::Slice("[]string", &Ty::Str("string"))),
         ("generateName", Ty::Str("string")),
         ("generation", Ty::Int64),
         ("labels", Ty::StrMap),
         ("name", Ty::Str("string")),
         ("namespace", Ty::Str("string")),
+        (
+            "ownerReferences",
+            Ty::Slice("[]v1.OwnerReference", &Ty::Struct(&OWNER_REFERENCE)),
+        ),
+        ("uid", Ty::Str("types.UID")),
+    ],
+};
+
+static OWNER_REFERENCE: Schema = Schema {
+    go_type: "v1.OwnerReference",
+    name: "OwnerReference",
+    fields: &[
+        ("apiVersion", Ty::Str("string")),
+        ("blockOwnerDeletion", Ty::Bool),
+        ("controller", Ty::Bool),
+        ("kind", Ty::Str("string")),
+        ("name", Ty::Str("string")),
         ("uid", Ty::Str("types.UID")),
     ],
 };

@@ -208,11 +208,48 @@ pub(crate) fn as_int(v: Option<&Value>) -> Option<i64> {
     if let Some(u) = v.as_u64() {
         return Some(i64::try_from(u).unwrap_or(i64::MAX));
     }
+    // A float in the int64 range, its ends included: kubectl turns YAML
+    // `-9223372036854775809` into the float -2^63, which Go then decodes as an int64.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let f = v.as_f64()?;
-    if f.fract() == 0.0 && f.abs() < 9.2e18 {
+    if f.fract() == 0.0 && (-TWO_63..TWO_63).contains(&f) {
         Some(f as i64)
     } else {
         None
+    }
+}
+
+/// apimachinery's `equality.Semantic.DeepEqual` as far as JSON can tell: a nil slice or map
+/// equals an empty one (and JSON `null` or an absent key is nil), and numbers compare by
+/// value (`5` equals `5.0`). Used for the immutable-field checks of an update.
+pub(crate) fn semantic_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
+    fn empty(v: Option<&Value>) -> bool {
+        match v {
+            None | Some(Value::Null) => true,
+            Some(Value::Array(a)) => a.is_empty(),
+            Some(Value::Object(o)) => o.is_empty(),
+            _ => false,
+        }
+    }
+    if empty(a) && empty(b) {
+        return true;
+    }
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.keys().chain(y.keys()).all(|k| semantic_eq(x.get(k), y.get(k)))
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| semantic_eq(Some(p), Some(q)))
+        }
+        (Some(Value::Number(x)), Some(Value::Number(y))) => {
+            if x.is_f64() || y.is_f64() {
+                x.as_f64() == y.as_f64()
+            } else {
+                x == y
+            }
+        }
+        (Some(x), Some(y)) => x == y,
+        _ => false,
     }
 }
 
@@ -318,6 +355,49 @@ pub(crate) fn go_success_policy(v: &Value) -> String {
     format!("batch.SuccessPolicy{{Rules:{rules}}}")
 }
 
+/// Go's `%#v` of a `batch.PodFailurePolicy` (the bad value of its immutability error).
+/// Pointer fields print as addresses in Go; a fixed stand-in keeps our output stable.
+pub(crate) fn go_pod_failure_policy(v: &Value) -> String {
+    const ADDR: &str = "0xc000000000";
+    let rules = match get(v, &["rules"]).and_then(Value::as_array) {
+        None => "[]batch.PodFailurePolicyRule(nil)".to_string(),
+        Some(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|r| {
+                    let exit = if get(r, &["onExitCodes"]).is_some() {
+                        format!("(*batch.PodFailurePolicyOnExitCodesRequirement)({ADDR})")
+                    } else {
+                        "(*batch.PodFailurePolicyOnExitCodesRequirement)(nil)".to_string()
+                    };
+                    let conditions = match get(r, &["onPodConditions"]).and_then(Value::as_array) {
+                        None => "[]batch.PodFailurePolicyOnPodConditionsPattern(nil)".to_string(),
+                        Some(ps) => {
+                            let ps: Vec<String> = ps
+                                .iter()
+                                .map(|c| {
+                                    format!(
+                                        "batch.PodFailurePolicyOnPodConditionsPattern{{Type:{}, Status:{}}}",
+                                        quote(as_str(get(c, &["type"])).unwrap_or_default()),
+                                        quote(as_str(get(c, &["status"])).unwrap_or_default())
+                                    )
+                                })
+                                .collect();
+                            format!("[]batch.PodFailurePolicyOnPodConditionsPattern{{{}}}", ps.join(", "))
+                        }
+                    };
+                    format!(
+                        "batch.PodFailurePolicyRule{{Action:{}, OnExitCodes:{exit}, OnPodConditions:{conditions}}}",
+                        quote(as_str(get(r, &["action"])).unwrap_or_default())
+                    )
+                })
+                .collect();
+            format!("[]batch.PodFailurePolicyRule{{{}}}", parts.join(", "))
+        }
+    };
+    format!("batch.PodFailurePolicy{{Rules:{rules}}}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +421,42 @@ mod tests {
         assert_eq!(p.loc.len(), 4);
         let q = FieldPath::root("spec").child("rules").index(2).key("a/b");
         assert_eq!(q.api, "spec.rules[2][a/b]");
+    }
+
+    /// A whole float anywhere in the int64 range is the integer Go decodes, down to -2^63.
+    #[test]
+    fn reads_whole_floats_across_the_int64_range() {
+        use serde_json::json;
+        assert_eq!(as_int(Some(&json!(5.0))), Some(5));
+        assert_eq!(as_int(Some(&json!(-9.223372036854776e18))), Some(i64::MIN));
+        assert_eq!(as_int(Some(&json!(-9.2e18))), Some(-9_200_000_000_000_000_000));
+        assert_eq!(as_int(Some(&json!(9.3e18))), None);
+        assert_eq!(as_int(Some(&json!(1.5))), None);
+    }
+
+    #[test]
+    fn renders_pod_failure_policies_like_go() {
+        let v = serde_json::json!({"rules": [{"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]});
+        assert_eq!(
+            go_pod_failure_policy(&v),
+            r#"batch.PodFailurePolicy{Rules:[]batch.PodFailurePolicyRule{batch.PodFailurePolicyRule{Action:"Ignore", OnExitCodes:(*batch.PodFailurePolicyOnExitCodesRequirement)(nil), OnPodConditions:[]batch.PodFailurePolicyOnPodConditionsPattern{batch.PodFailurePolicyOnPodConditionsPattern{Type:"DisruptionTarget", Status:"True"}}}}}"#
+        );
+    }
+
+    #[test]
+    fn compares_like_semantic_deep_equal() {
+        use serde_json::json;
+        assert!(semantic_eq(None, Some(&json!([]))));
+        assert!(semantic_eq(Some(&json!({"labels": {}})), Some(&json!({}))));
+        assert!(semantic_eq(Some(&json!({"a": null})), Some(&json!({}))));
+        assert!(semantic_eq(Some(&json!(5)), Some(&json!(5.0))));
+        assert!(!semantic_eq(Some(&json!(5)), Some(&json!(6))));
+        assert!(!semantic_eq(
+            Some(&json!({"a": [1]})),
+            Some(&json!({"a": [1, 2]}))
+        ));
+        assert!(!semantic_eq(Some(&json!("")), None));
+        assert!(!semantic_eq(Some(&json!({"a": 1})), Some(&json!({"b": 1}))));
     }
 
     #[test]

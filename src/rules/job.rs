@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::field::{
-    as_bool, as_int, as_str, get, go_int32_slice, go_label_selector, go_quoted_list, go_string_map,
-    go_success_policy, quote, Errs, FieldPath,
+    as_bool, as_int, as_str, get, go_int32_slice, go_label_selector, go_pod_failure_policy, go_quoted_list,
+    go_string_map, go_success_policy, quote, semantic_eq, Errs, FieldPath,
 };
 use super::{meta, names, Context, Operation};
 use crate::apidefaults::PLACEHOLDER_UID;
@@ -37,15 +37,22 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
     let spec = get(job, &["spec"]).unwrap_or(&Value::Null);
     let spec_p = FieldPath::root("spec");
     meta::object_meta(meta_v, errs);
-    generated_selector(job, errs);
+    // `validationOptionsForJob`: on update the prefixed labels are required only if the
+    // stored Job already had them (Jobs from before 1.27 carry only the legacy ones).
+    let require_prefixed = match (ctx.operation, ctx.old) {
+        (Operation::Update, Some(old)) => {
+            get(old, &["spec", "template", "metadata", "labels", JOB_NAME_LABEL]).is_some()
+                && get(old, &["spec", "selector", "matchLabels", CONTROLLER_UID_LABEL]).is_some()
+        }
+        _ => true,
+    };
+    generated_selector(job, require_prefixed, errs);
     job_spec_with_selector(spec, &spec_p, errs);
     indexed_hostname(job, errs);
     if ctx.operation == Operation::Update {
         if let Some(old) = ctx.old {
             name_immutable(job, old, errs);
-            let mp = FieldPath::root("metadata");
-            meta::labels(get(meta_v, &["labels"]), &mp.child("labels"), errs);
-            meta::annotations(get(meta_v, &["annotations"]), &mp.child("annotations"), errs);
+            meta::object_meta_update(meta_v, errs);
             job_spec_with_selector(spec, &spec_p, errs);
             let never_started = get(old, &["status", "startTime"]).is_none();
             spec_update(
@@ -72,7 +79,8 @@ fn name(obj: &Value) -> &str {
 }
 
 /// `validateGeneratedSelector`: the generated labels are present and the selector is ours.
-fn generated_selector(job: &Value, errs: &mut Errs) {
+/// Without `require_prefixed` only the legacy `controller-uid`/`job-name` labels count.
+fn generated_selector(job: &Value, require_prefixed: bool, errs: &mut Errs) {
     if as_bool(get(job, &["spec", "manualSelector"])) == Some(true) {
         return;
     }
@@ -86,12 +94,17 @@ fn generated_selector(job: &Value, errs: &mut Errs) {
         .child("template")
         .child("metadata")
         .child("labels");
-    for (key, want) in [
-        (LEGACY_CONTROLLER_UID_LABEL, uid),
-        (LEGACY_JOB_NAME_LABEL, name),
-        (CONTROLLER_UID_LABEL, uid),
-        (JOB_NAME_LABEL, name),
-    ] {
+    let checked: &[(&str, &str)] = if require_prefixed {
+        &[
+            (LEGACY_CONTROLLER_UID_LABEL, uid),
+            (LEGACY_JOB_NAME_LABEL, name),
+            (CONTROLLER_UID_LABEL, uid),
+            (JOB_NAME_LABEL, name),
+        ]
+    } else {
+        &[(LEGACY_CONTROLLER_UID_LABEL, uid), (LEGACY_JOB_NAME_LABEL, name)]
+    };
+    for &(key, want) in checked {
         let have = tmpl_labels.and_then(|l| l.as_object()).and_then(|l| l.get(key));
         match have {
             None => errs.required(
@@ -108,12 +121,11 @@ fn generated_selector(job: &Value, errs: &mut Errs) {
             Some(_) => {}
         }
     }
-    let expected = serde_json::json!({
-        CONTROLLER_UID_LABEL: uid,
-        JOB_NAME_LABEL: name,
-        LEGACY_CONTROLLER_UID_LABEL: uid,
-        LEGACY_JOB_NAME_LABEL: name,
-    });
+    let expected: serde_json::Map<String, Value> = checked
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), Value::String((*v).to_string())))
+        .collect();
+    let expected = Value::Object(expected);
     if selector_valid(selector) && !meta::selector_matches(Some(selector), Some(&expected)) {
         errs.invalid(
             "selector-not-auto-generated",
@@ -688,6 +700,8 @@ fn atoi(s: &str) -> Option<i64> {
 }
 
 /// `validateIndexesFormat`: returns the number of indexes or the reason, worded as upstream.
+/// Each interval is parsed whole (`parseIndexInterval`) before it is compared with the
+/// previous one, so `3,2-a` fails on `"a"` and `3,1-9` (completions 5) on `"9"`.
 fn indexes_format(s: &str, completions: i64) -> Result<i64, String> {
     if s.is_empty() {
         return Ok(0);
@@ -695,39 +709,42 @@ fn indexes_format(s: &str, completions: i64) -> Result<i64, String> {
     let mut last: Option<i64> = None;
     let mut total = 0i64;
     for interval in s.split(',') {
-        let limits: Vec<&str> = interval.split('-').collect();
-        if limits.len() > 2 {
-            return Err(format!(
-                "the fragment {} violates the requirement that an index interval can have at most two parts separated by '-'",
-                quote(interval)
-            ));
+        let (x, y) = index_interval(interval, completions)?;
+        if let Some(l) = last.filter(|l| *l >= x) {
+            return Err(format!("non-increasing order, previous: {l}, current: {x}"));
         }
-        let x = atoi(limits[0])
-            .ok_or_else(|| format!("cannot convert string to integer for index: {}", quote(limits[0])))?;
-        if x >= completions {
-            return Err(format!("too large index: {}", quote(limits[0])));
-        }
-        if let Some(l) = last {
-            if l >= x {
-                return Err(format!("non-increasing order, previous: {l}, current: {x}"));
-            }
-        }
-        total += 1;
-        last = Some(x);
-        if let Some(second) = limits.get(1) {
-            let y = atoi(second)
-                .ok_or_else(|| format!("cannot convert string to integer for index: {}", quote(second)))?;
-            if y >= completions {
-                return Err(format!("too large index: {}", quote(second)));
-            }
-            if x >= y {
-                return Err(format!("non-increasing order, previous: {x}, current: {y}"));
-            }
-            total += y - x;
-            last = Some(y);
-        }
+        total += y - x + 1;
+        last = Some(y);
     }
     Ok(total)
+}
+
+/// `parseIndexInterval`: `a` or `a-b`, each below completions, `a < b`.
+fn index_interval(interval: &str, completions: i64) -> Result<(i64, i64), String> {
+    let limits: Vec<&str> = interval.split('-').collect();
+    if limits.len() > 2 {
+        return Err(format!(
+            "the fragment {} violates the requirement that an index interval can have at most two parts separated by '-'",
+            quote(interval)
+        ));
+    }
+    let parse = |part: &str| -> Result<i64, String> {
+        let v = atoi(part)
+            .ok_or_else(|| format!("cannot convert string to integer for index: {}", quote(part)))?;
+        if v >= completions {
+            return Err(format!("too large index: {}", quote(part)));
+        }
+        Ok(v)
+    };
+    let x = parse(limits[0])?;
+    let Some(second) = limits.get(1) else {
+        return Ok((x, x));
+    };
+    let y = parse(second)?;
+    if x >= y {
+        return Err(format!("non-increasing order, previous: {x}, current: {y}"));
+    }
+    Ok((x, y))
 }
 
 /// The part of `ValidatePodTemplateSpec` batchguard covers: template labels and
@@ -756,7 +773,7 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
     if containers.is_empty() {
         errs.required("containers-required", &sp.child("containers"), "");
     } else {
-        containers_common(containers, &sp.child("containers"), &mut seen, errs);
+        containers_common(containers, &sp.child("containers"), &mut seen, true, errs);
     }
     // Init containers may not reuse a container's name either.
     let mut all: HashSet<&str> = containers
@@ -767,6 +784,7 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
         list("initContainers"),
         &sp.child("initContainers"),
         &mut all,
+        false,
         errs,
     );
     let rp = as_str(get(pod, &["restartPolicy"])).unwrap_or_default();
@@ -793,7 +811,15 @@ fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
 }
 
 /// `validateContainerCommon`'s name and image checks, then the duplicate-name check.
-fn containers_common<'a>(list: &'a [Value], p: &FieldPath, seen: &mut HashSet<&'a str>, errs: &mut Errs) {
+/// `validateInitContainers` remembers only non-empty names (`else if len(ctr.Name) > 0`),
+/// so two unnamed init containers get two Required errors but no Duplicate.
+fn containers_common<'a>(
+    list: &'a [Value],
+    p: &FieldPath,
+    seen: &mut HashSet<&'a str>,
+    remember_empty: bool,
+    errs: &mut Errs,
+) {
     for (i, c) in list.iter().enumerate() {
         let cp = p.index(i);
         let name = as_str(get(c, &["name"])).unwrap_or_default();
@@ -807,8 +833,10 @@ fn containers_common<'a>(list: &'a [Value], p: &FieldPath, seen: &mut HashSet<&'
         if as_str(get(c, &["image"])).unwrap_or_default().is_empty() {
             errs.required("image-required", &cp.child("image"), "");
         }
-        if !seen.insert(name) {
+        if seen.contains(name) {
             errs.duplicate("container-name", &cp.child("name"), &quote(name));
+        } else if remember_empty || !name.is_empty() {
+            seen.insert(name);
         }
     }
 }
@@ -825,17 +853,22 @@ fn name_immutable(new: &Value, old: &Value, errs: &mut Errs) {
     }
 }
 
-/// `ValidateJobSpecUpdate`'s immutability rules. Values that are not scalars are printed
-/// as JSON here; upstream prints Go syntax, so only the detail text is exact for them.
+/// `ValidateJobSpecUpdate`'s immutability rules (`ValidateImmutableField` compares with
+/// `equality.Semantic`, see [`semantic_eq`]). The selector, podFailurePolicy and
+/// successPolicy are printed in Go syntax as v1.32 does (pointers as a stand-in address);
+/// the template as JSON, so only the detail text is exact for it.
 fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, errs: &mut Errs) {
-    let render = |v: Option<&Value>| -> String {
-        match v {
+    let render = |key: &str| -> String {
+        match get(spec, &[key]) {
             None => "null".to_string(),
             Some(Value::String(s)) => quote(s),
+            Some(v) if key == "selector" => go_label_selector(v),
+            Some(v) if key == "successPolicy" => go_success_policy(v),
+            Some(v) if key == "podFailurePolicy" => go_pod_failure_policy(v),
             Some(other) => other.to_string(),
         }
     };
-    let changed = |key: &str| get(spec, &[key]) != get(old, &[key]);
+    let changed = |key: &str| !semantic_eq(get(spec, &[key]), get(old, &[key]));
     let indexed = as_str(get(spec, &["completionMode"])) == Some("Indexed");
     if changed("completions") {
         let c = as_int(get(spec, &["completions"]));
@@ -843,7 +876,7 @@ fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, er
             errs.invalid(
                 "immutable-field",
                 &p.child("completions"),
-                &render(get(spec, &["completions"])),
+                &render("completions"),
                 "field is immutable",
             );
         } else if let Some(c) = c {
@@ -861,7 +894,7 @@ fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, er
         errs.invalid(
             "immutable-field",
             &p.child("selector"),
-            &render(get(spec, &["selector"])),
+            &render("selector"),
             "field is immutable",
         );
     }
@@ -869,7 +902,7 @@ fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, er
         errs.invalid(
             "immutable-field",
             &p.child("template"),
-            &render(get(spec, &["template"])),
+            &render("template"),
             "field is immutable",
         );
     }
@@ -884,7 +917,7 @@ fn spec_update(spec: &Value, old: &Value, never_started: bool, p: &FieldPath, er
             errs.invalid(
                 "immutable-field",
                 &p.child(key),
-                &render(get(spec, &[key])),
+                &render(key),
                 "field is immutable",
             );
         }
@@ -918,7 +951,7 @@ fn template_changed(spec: &Value, old: &Value, never_started: bool) -> bool {
             }
         }
     }
-    new_t != old_t
+    !semantic_eq(Some(&new_t), Some(&old_t))
 }
 
 #[cfg(test)]
@@ -950,5 +983,28 @@ mod tests {
             Err("non-increasing order, previous: 1, current: 1".to_string())
         );
         assert_eq!(indexes_format("+1", 5), Ok(1));
+    }
+
+    /// validation.go `validateIndexesFormat` calls `parseIndexInterval` on the whole
+    /// interval before comparing it with the previous one.
+    #[test]
+    fn parses_each_index_interval_before_checking_the_order() {
+        assert_eq!(
+            indexes_format("3,1-a", 5),
+            Err("cannot convert string to integer for index: \"a\"".to_string())
+        );
+        assert_eq!(
+            indexes_format("3,1-9", 5),
+            Err("too large index: \"9\"".to_string())
+        );
+        assert_eq!(
+            indexes_format("3,2-1", 5),
+            Err("non-increasing order, previous: 2, current: 1".to_string())
+        );
+        assert_eq!(
+            indexes_format("1-3,3", 5),
+            Err("non-increasing order, previous: 3, current: 3".to_string())
+        );
+        assert_eq!(indexes_format("0,2-4", 5), Ok(4));
     }
 }

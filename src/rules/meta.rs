@@ -36,6 +36,134 @@ pub(crate) fn object_meta(meta: &Value, errs: &mut Errs) {
     }
     labels(get(meta, &["labels"]), &p.child("labels"), errs);
     annotations(get(meta, &["annotations"]), &p.child("annotations"), errs);
+    owner_references(get(meta, &["ownerReferences"]), &p.child("ownerReferences"), errs);
+    finalizers(get(meta, &["finalizers"]), &p.child("finalizers"), errs);
+}
+
+/// The part of `ValidateObjectMetaUpdate` batchguard covers: labels, annotations and
+/// owner references of the new object (the name cannot change: see the callers).
+pub(crate) fn object_meta_update(meta: &Value, errs: &mut Errs) {
+    let p = FieldPath::root("metadata");
+    labels(get(meta, &["labels"]), &p.child("labels"), errs);
+    annotations(get(meta, &["annotations"]), &p.child("annotations"), errs);
+    owner_references(get(meta, &["ownerReferences"]), &p.child("ownerReferences"), errs);
+}
+
+/// `schema.ParseGroupVersion`'s version: empty for `""`, `"/"`, `"group/"` and for more
+/// than one `/` (a parse error, which `FromAPIVersionAndKind` turns into an empty version).
+fn api_version_version(api_version: &str) -> &str {
+    if api_version == "/" {
+        return "";
+    }
+    match api_version.matches('/').count() {
+        0 => api_version,
+        1 => api_version.split_once('/').map_or("", |(_, v)| v),
+        _ => "",
+    }
+}
+
+/// Go's `%#v` of a `metav1.OwnerReference`; its pointer fields print as addresses, for
+/// which a fixed stand-in keeps the output stable.
+fn go_owner_reference(r: &Value) -> String {
+    let s = |k: &str| quote(as_str(get(r, &[k])).unwrap_or_default());
+    let ptr = |k: &str| {
+        if get(r, &[k]).is_some() {
+            "(*bool)(0xc000000000)".to_string()
+        } else {
+            "(*bool)(nil)".to_string()
+        }
+    };
+    format!(
+        "v1.OwnerReference{{APIVersion:{}, Kind:{}, Name:{}, UID:{}, Controller:{}, BlockOwnerDeletion:{}}}",
+        s("apiVersion"),
+        s("kind"),
+        s("name"),
+        s("uid"),
+        ptr("controller"),
+        ptr("blockOwnerDeletion")
+    )
+}
+
+/// apimachinery `ValidateOwnerReferences`: apiVersion (its version part), kind, name and
+/// uid are set, an Event cannot own anything, and at most one reference is the controller.
+pub(crate) fn owner_references(list: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
+    let refs: &[Value] = list.and_then(Value::as_array).map_or(&[], Vec::as_slice);
+    let mut first_controller: Option<String> = None;
+    for r in refs {
+        let field = |k: &str| as_str(get(r, &[k])).unwrap_or_default();
+        let (api_version, kind) = (field("apiVersion"), field("kind"));
+        if api_version_version(api_version).is_empty() {
+            errs.invalid(
+                "invalid-owner-reference",
+                &p.child("apiVersion"),
+                &quote(api_version),
+                "version must not be empty",
+            );
+        }
+        for (key, what) in [("kind", "kind"), ("name", "name"), ("uid", "uid")] {
+            if field(key).is_empty() {
+                errs.invalid(
+                    "invalid-owner-reference",
+                    &p.child(key),
+                    "\"\"",
+                    &format!("{what} must not be empty"),
+                );
+            }
+        }
+        let group = api_version.split_once('/').map_or("", |(g, _)| g);
+        let single_slash = api_version.matches('/').count() == 1 || !api_version.contains('/');
+        if single_slash && group.is_empty() && api_version_version(api_version) == "v1" && kind == "Event" {
+            errs.invalid(
+                "invalid-owner-reference",
+                p,
+                &go_owner_reference(r),
+                "/v1, Kind=Event is disallowed from being an owner",
+            );
+        }
+        if get(r, &["controller"]).and_then(Value::as_bool) == Some(true) {
+            let current = format!("{kind}/{}", field("name"));
+            match &first_controller {
+                Some(first) => {
+                    let all: Vec<String> = refs.iter().map(go_owner_reference).collect();
+                    errs.invalid(
+                        "invalid-owner-reference",
+                        p,
+                        &format!("[]v1.OwnerReference{{{}}}", all.join(", ")),
+                        &format!(
+                            "Only one reference can have Controller set to true. Found \"true\" in references for {first} and {current}"
+                        ),
+                    );
+                }
+                None => first_controller = Some(current),
+            }
+        }
+    }
+}
+
+const FINALIZER_ORPHAN: &str = "orphan";
+const FINALIZER_FOREGROUND: &str = "foregroundDeletion";
+
+/// apimachinery `ValidateFinalizers` (last of `ValidateObjectMeta`): each name is a
+/// qualified name, and `orphan` and `foregroundDeletion` exclude each other.
+pub(crate) fn finalizers(list: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
+    let names: Vec<&str> = list
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default()).collect())
+        .unwrap_or_default();
+    for name in &names {
+        for m in names::qualified_name(name) {
+            errs.invalid("invalid-finalizer", p, &quote(name), &m);
+        }
+    }
+    if names.contains(&FINALIZER_ORPHAN) && names.contains(&FINALIZER_FOREGROUND) {
+        let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
+        errs.invalid(
+            "invalid-finalizer",
+            p,
+            &format!("[]string{{{}}}", quoted.join(", ")),
+            &format!("finalizer {FINALIZER_ORPHAN} and {FINALIZER_FOREGROUND} cannot be both set"),
+        );
+    }
 }
 
 /// Sorted map entries: Go iterates maps in random order, so any fixed order is as faithful.

@@ -24,6 +24,8 @@ pub const RULE_IDS: &[&str] = &[
     "invalid-namespace",
     "invalid-label",
     "invalid-annotation",
+    "invalid-owner-reference",
+    "invalid-finalizer",
     "name-too-long",
     "invalid-indexed-hostname",
     "name-not-dns-label",
@@ -270,8 +272,15 @@ fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Fi
         ),
     };
     let spec = get(object, spec_keys);
+    // `WarningsOnUpdate` warns only when the generation moved, which `PrepareForUpdate`
+    // does for any change of the object's whole `spec` (a validating webhook sees the
+    // bumped generation; a mutating one sees the spec change before the bump).
     let spec_changed = match (ctx.operation, ctx.old) {
-        (Operation::Update, Some(old)) => get(old, spec_keys) != spec,
+        (Operation::Update, Some(old)) => {
+            let generation = |o: &serde_json::Value| as_int(get(o, &["metadata", "generation"]));
+            generation(object) != generation(old)
+                || !field::semantic_eq(get(object, &["spec"]), get(old, &["spec"]))
+        }
         _ => true,
     };
     if let Some(spec) = spec.filter(|_| spec_changed) {

@@ -38,7 +38,10 @@ fn max_len_error(n: usize) -> String {
 }
 
 fn is_label_shape(s: &str) -> bool {
-    let b = s.as_bytes();
+    is_label_bytes(s.as_bytes())
+}
+
+fn is_label_bytes(b: &[u8]) -> bool {
     !b.is_empty()
         && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
@@ -81,11 +84,17 @@ pub(crate) fn dns1123_label(s: &str) -> Vec<String> {
 
 /// `IsDNS1123Subdomain`.
 pub(crate) fn dns1123_subdomain(s: &str) -> Vec<String> {
+    dns1123_subdomain_bytes(s.as_bytes())
+}
+
+/// `IsDNS1123Subdomain` over bytes: Go strings are bytes, and the masked `generateName`
+/// below may end in the middle of a UTF-8 sequence.
+fn dns1123_subdomain_bytes(s: &[u8]) -> Vec<String> {
     let mut errs = Vec::new();
     if s.len() > DNS1123_SUBDOMAIN_MAX {
         errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX));
     }
-    if !is_subdomain_shape(s) {
+    if !s.split(|b| *b == b'.').all(is_label_bytes) {
         errs.push(regex_error(
             DNS1123_SUBDOMAIN_MSG,
             DNS1123_SUBDOMAIN_FMT,
@@ -96,10 +105,15 @@ pub(crate) fn dns1123_subdomain(s: &str) -> Vec<String> {
 }
 
 /// `NameIsDNSSubdomain`: for a `generateName` prefix a trailing dash is allowed.
+/// apimachinery's `maskTrailingDash` replaces the last *two* bytes with `a`
+/// (`name[:len(name)-2] + "a"`), so the character before the dash is never checked:
+/// `ab_-` passes as `aba`, while `Demo-` still fails as `Dema`.
 pub(crate) fn name_is_dns_subdomain(name: &str, prefix: bool) -> Vec<String> {
-    if prefix && name.len() > 1 && name.ends_with('-') {
-        let masked = format!("{}a", &name[..name.len() - 1]);
-        return dns1123_subdomain(&masked);
+    let b = name.as_bytes();
+    if prefix && b.len() > 1 && name.ends_with('-') {
+        let mut masked = b[..b.len() - 2].to_vec();
+        masked.push(b'a');
+        return dns1123_subdomain_bytes(&masked);
     }
     dns1123_subdomain(name)
 }
@@ -233,6 +247,22 @@ mod tests {
         assert!(name_is_dns_subdomain("demo-", true).is_empty());
         assert!(!name_is_dns_subdomain("demo-", false).is_empty());
         assert!(!name_is_dns_subdomain("Demo-", true).is_empty());
+    }
+
+    /// apimachinery `maskTrailingDash`: `name[:len(name)-2] + "a"` (the byte before the
+    /// dash is dropped unchecked); a lone `-` is not masked.
+    #[test]
+    fn masks_the_last_two_bytes_like_apimachinery() {
+        assert!(name_is_dns_subdomain("ab_-", true).is_empty());
+        assert!(name_is_dns_subdomain("a.-", true).is_empty());
+        assert!(name_is_dns_subdomain("A-", true).is_empty());
+        assert!(!name_is_dns_subdomain("-", true).is_empty());
+        assert!(!name_is_dns_subdomain("_b-", true).is_empty());
+        // Cutting inside a multi-byte character must not panic, and still fails.
+        assert!(!name_is_dns_subdomain("\u{e9}é-", true).is_empty());
+        assert!(name_is_dns_subdomain("aé-", true).len() == 1);
+        let long = format!("{}-", "a".repeat(254));
+        assert_eq!(name_is_dns_subdomain(&long, true), vec![max_len_error(253)]);
     }
 
     #[test]

@@ -823,3 +823,243 @@ fn reports_only_listed_rule_ids_on_the_corpus() {
         }
     }
 }
+
+fn update_ctx(old: &Value) -> Context<'_> {
+    Context {
+        operation: Operation::Update,
+        old: Some(old),
+        now: now(),
+    }
+}
+
+fn update_errors(kind: Kind, new: &Value, old: &Value) -> Vec<String> {
+    check(kind, new, &Policy::default(), &update_ctx(old))
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect()
+}
+
+/// core validation.go `validateInitContainers`: `else if len(ctr.Name) > 0 { allNames.Insert }`,
+/// so unnamed init containers are never duplicates of each other.
+#[test]
+fn does_not_report_unnamed_init_containers_as_duplicates() {
+    let j = job(json!({"spec": {"template": {"spec": {"initContainers": [
+        {"name": "", "image": "a"}, {"name": "", "image": "b"}, {"name": "main", "image": "c"}
+    ]}}}}));
+    assert_eq!(
+        errors(Kind::Job, &j),
+        vec![
+            "spec.template.spec.initContainers[0].name: Required value",
+            "spec.template.spec.initContainers[1].name: Required value",
+            "spec.template.spec.initContainers[2].name: Duplicate value: \"main\"",
+        ]
+    );
+    // Regular containers do remember the empty name (`validateContainers` inserts it).
+    let j = job(json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "", "image": "a"}, {"name": "", "image": "b"}
+    ]}}}}));
+    assert_eq!(
+        errors(Kind::Job, &j),
+        vec![
+            "spec.template.spec.containers[0].name: Required value",
+            "spec.template.spec.containers[1].name: Required value",
+            "spec.template.spec.containers[1].name: Duplicate value: \"\"",
+        ]
+    );
+}
+
+/// apimachinery `maskTrailingDash` (`name[:len(name)-2] + "a"`): the byte before the
+/// trailing dash of a generateName is never checked, the generated name still is.
+#[test]
+fn validates_generate_name_with_the_upstream_mask() {
+    let j = cronjob(json!({"metadata": {"name": null, "generateName": "ab_-"}}));
+    let errs = errors(Kind::CronJob, &j);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("metadata.name: Invalid value: \"ab_-xxxxx\": a lowercase RFC 1123 subdomain")
+    );
+}
+
+/// batch validation.go `parseIndexInterval` runs before the order check.
+#[test]
+fn reports_the_interval_error_before_the_order_error() {
+    let j = job(json!({"spec": {"completionMode": "Indexed", "completions": 5,
+        "successPolicy": {"rules": [{"succeededIndexes": "3,1-9"}]}}}));
+    assert_eq!(
+        errors(Kind::Job, &j),
+        vec!["spec.successPolicy.rules[0].succeededIndexes: Invalid value: \"3,1-9\": error parsing succeededIndexes: too large index: \"9\""]
+    );
+}
+
+/// job strategy.go `validationOptionsForJob`: `RequirePrefixedLabels = hadJobName && hadControllerUid`
+/// of the old Job, so a Job created before the prefixed labels can still be updated.
+#[test]
+fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
+    let mut legacy = job(
+        json!({"metadata": {"uid": "u-1", "labels": {"team": "a"}}, "spec": {
+            "selector": {"matchLabels": {"controller-uid": "u-1"}},
+            "template": {"metadata": {"labels": {"controller-uid": "u-1", "job-name": "report"}}}
+        }}),
+    );
+    crate::apidefaults::apply_defaults(Kind::Job, &mut legacy);
+    let mut relabelled = legacy.clone();
+    relabelled["metadata"]["labels"]["team"] = json!("b");
+    assert_eq!(
+        update_errors(Kind::Job, &relabelled, &legacy),
+        Vec::<String>::new()
+    );
+    // A current Job that lost a prefixed label is refused.
+    let mut current = job(json!({"metadata": {"uid": "u-1"}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut current);
+    let mut lost = current.clone();
+    lost["spec"]["template"]["metadata"]["labels"]
+        .as_object_mut()
+        .expect("labels")
+        .remove("batch.kubernetes.io/job-name");
+    let errs = update_errors(Kind::Job, &lost, &current);
+    assert!(errs.contains(
+        &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
+            .to_string()
+    ));
+}
+
+/// `ValidateImmutableField` uses `equality.Semantic.DeepEqual`: an empty list equals a
+/// missing one, so a re-serialized but unchanged template is not a change.
+#[test]
+fn treats_empty_and_missing_lists_as_equal_on_update() {
+    let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut same = stored.clone();
+    same["spec"]["template"]["spec"]["tolerations"] = json!([]);
+    same["spec"]["template"]["metadata"]["annotations"] = json!({});
+    assert_eq!(update_errors(Kind::Job, &same, &stored), Vec::<String>::new());
+    let mut changed = stored.clone();
+    changed["spec"]["template"]["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
+    let errs = update_errors(Kind::Job, &changed, &stored);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].starts_with("spec.template: Invalid value: "));
+    assert!(errs[0].ends_with(": field is immutable"));
+}
+
+/// `ValidateImmutableField` prints the new selector with `%#v` (v1.32).
+#[test]
+fn prints_an_immutable_selector_in_go_syntax() {
+    let mut stored = job(
+        json!({"metadata": {"uid": "u-1"}, "spec": {"manualSelector": true,
+        "selector": {"matchLabels": {"app": "a"}},
+        "template": {"metadata": {"labels": {"app": "a", "tier": "x"}}}}}),
+    );
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["selector"] = json!({"matchLabels": {"tier": "x"}});
+    assert_eq!(
+        update_errors(Kind::Job, &changed, &stored),
+        vec!["spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"tier\":\"x\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable"]
+    );
+}
+
+/// cronjob strategy.go `WarningsOnUpdate`: the job-spec warnings come whenever the
+/// generation moved, i.e. on any spec change, not only a change of the job template.
+#[test]
+fn warns_about_large_indexed_templates_when_any_cronjob_spec_field_changes() {
+    let mut stored = cronjob(json!({"spec": {"jobTemplate": {"spec": {
+        "completionMode": "Indexed", "completions": 100_001, "parallelism": 10_001}}}}));
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    let warned = |new: &Value| {
+        check(Kind::CronJob, new, &Policy::default(), &update_ctx(&stored))
+            .iter()
+            .any(|f| f.rule == "large-indexed-job" && f.field == "spec.jobTemplate")
+    };
+    assert!(!warned(&stored));
+    let mut rescheduled = stored.clone();
+    rescheduled["spec"]["schedule"] = json!("0 4 * * *");
+    assert!(warned(&rescheduled));
+}
+
+/// apimachinery objectmeta.go `ValidateFinalizers`, the last check of `ValidateObjectMeta`.
+#[test]
+fn rejects_bad_and_conflicting_finalizers() {
+    let j = job(
+        json!({"metadata": {"finalizers": ["example.com/keep", "bad name", "orphan", "foregroundDeletion"]}}),
+    );
+    let errs = errors(Kind::Job, &j);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with("metadata.finalizers: Invalid value: \"bad name\": name part must consist of")
+    );
+    assert_eq!(
+        errs[1],
+        "metadata.finalizers: Invalid value: []string{\"example.com/keep\", \"bad name\", \"orphan\", \"foregroundDeletion\"}: finalizer orphan and foregroundDeletion cannot be both set"
+    );
+    assert!(errors(
+        Kind::CronJob,
+        &cronjob(json!({"metadata": {"finalizers": ["orphan"]}}))
+    )
+    .is_empty());
+}
+
+/// apimachinery objectmeta.go `validateOwnerReference`/`ValidateOwnerReferences`.
+#[test]
+fn rejects_incomplete_owner_references_and_two_controllers() {
+    let j = cronjob(json!({"metadata": {"ownerReferences": [
+        {"apiVersion": "apps/", "kind": "", "name": "a", "uid": "u1", "controller": true},
+        {"apiVersion": "v1", "kind": "Event", "name": "", "uid": "u2", "controller": true}
+    ]}}));
+    let errs = errors(Kind::CronJob, &j);
+    assert_eq!(
+        errs[..4],
+        [
+            "metadata.ownerReferences.apiVersion: Invalid value: \"apps/\": version must not be empty",
+            "metadata.ownerReferences.kind: Invalid value: \"\": kind must not be empty",
+            "metadata.ownerReferences.name: Invalid value: \"\": name must not be empty",
+            "metadata.ownerReferences: Invalid value: v1.OwnerReference{APIVersion:\"v1\", Kind:\"Event\", Name:\"\", UID:\"u2\", Controller:(*bool)(0xc000000000), BlockOwnerDeletion:(*bool)(nil)}: /v1, Kind=Event is disallowed from being an owner",
+        ]
+    );
+    assert_eq!(errs.len(), 5, "{errs:?}");
+    assert!(errs[4].ends_with(
+        "Only one reference can have Controller set to true. Found \"true\" in references for /a and Event/"
+    ));
+    let ok = job(json!({"metadata": {"ownerReferences": [
+        {"apiVersion": "batch/v1", "kind": "CronJob", "name": "n", "uid": "u", "controller": true}
+    ]}}));
+    assert!(errors(Kind::Job, &ok).is_empty());
+}
+
+/// `ValidateObjectMetaUpdate` checks owner references on update too.
+#[test]
+fn checks_owner_references_on_cronjob_update() {
+    let mut stored = cronjob(json!({}));
+    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    let mut owned = stored.clone();
+    owned["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "c"}]);
+    assert_eq!(
+        update_errors(Kind::CronJob, &owned, &stored),
+        vec!["metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty"]
+    );
+}
+
+/// `ValidateImmutableField(spec.PodFailurePolicy, ...)` prints the new policy with `%#v`.
+#[test]
+fn prints_an_immutable_pod_failure_policy_in_go_syntax() {
+    let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
+    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    let mut changed = stored.clone();
+    changed["spec"]["podFailurePolicy"] =
+        json!({"rules": [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [1]}}]});
+    changed["spec"]["podReplacementPolicy"] = json!("Failed");
+    let errs = update_errors(Kind::Job, &changed, &stored);
+    let want = "spec.podFailurePolicy: Invalid value: batch.PodFailurePolicy{Rules:[]batch.PodFailurePolicyRule{batch.PodFailurePolicyRule{Action:\"Ignore\", OnExitCodes:(*batch.PodFailurePolicyOnExitCodesRequirement)(0xc000000000), OnPodConditions:[]batch.PodFailurePolicyOnPodConditionsPattern(nil)}}}: field is immutable";
+    assert!(errs.contains(&want.to_string()), "{errs:?}");
+}
+
+/// kubectl sends YAML `-9223372036854775809` as the float -2^63, which Go decodes into the
+/// int64 and `ValidateNonnegativeField` then rejects.
+#[test]
+fn rejects_the_most_negative_int64_sent_as_a_float() {
+    let j = job(json!({"spec": {"activeDeadlineSeconds": -9.223372036854776e18}}));
+    assert_eq!(
+        errors(Kind::Job, &j),
+        vec!["spec.activeDeadlineSeconds: Invalid value: -9223372036854775808: must be greater than or equal to 0"]
+    );
+}
