@@ -280,7 +280,8 @@ mod gaps {
         now: DateTime<Utc>,
     ) -> Option<i64> {
         let compute = || parsed.shortest_gap(now, SCHEDULE_RUNS).map(|g| g.num_seconds());
-        if schedule.len() + zone.map_or(0, str::len) > MAX_KEY_BYTES {
+        // `@every` does not look at its runs at all, and long texts are not worth keeping.
+        if parsed.every_seconds().is_some() || schedule.len() + zone.map_or(0, str::len) > MAX_KEY_BYTES {
             return compute();
         }
         // No first run: shortest_gap has no pair to measure either.
