@@ -138,7 +138,12 @@ pub fn review_with(
     env: &Env,
     checker: &Checker,
 ) -> Result<Outcome, ReviewError> {
-    let request = parse(body)?;
+    // `/mutate` reads no pod template (the defaults are all outside it), and the template
+    // is most of a Job's or CronJob's spec, so it is skipped while reading.
+    let request = match webhook {
+        Webhook::Validate => parse::<Everything>(body)?,
+        Webhook::Mutate => parse::<NoPodTemplate>(body)?,
+    };
     let kind = Kind::from_type(
         &format!("{}/{}", request.kind.group, request.kind.version),
         &request.kind.kind,
@@ -264,9 +269,40 @@ pub fn review_with(
 }
 
 /// The request fields batchguard reads; anything else in the body is ignored.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct Request {
+    uid: String,
+    kind: GroupVersionKind,
+    sub_resource: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+    operation: ApiOperation,
+    object: Option<Value>,
+    old_object: Option<Value>,
+}
+
+/// How much of the objects a webhook reads (see [`Lean`]).
+trait Reads {
+    /// Keep `spec.template` and `spec.jobTemplate.spec.template`.
+    const POD_TEMPLATE: bool;
+}
+
+/// `/validate`: the rules judge the whole object.
+struct Everything;
+impl Reads for Everything {
+    const POD_TEMPLATE: bool = true;
+}
+
+/// `/mutate`: every default it adds, and every piece of evidence it weighs, is outside the
+/// pod template.
+struct NoPodTemplate;
+impl Reads for NoPodTemplate {
+    const POD_TEMPLATE: bool = false;
+}
+
+/// [`Request`] as read from the body, with the objects read as `R` says.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", bound = "")]
+struct Wire<R: Reads> {
     uid: String,
     kind: GroupVersionKind,
     #[serde(default)]
@@ -276,33 +312,71 @@ struct Request {
     #[serde(default)]
     namespace: Option<String>,
     operation: ApiOperation,
-    #[serde(default, deserialize_with = "lean_object")]
+    #[serde(default, deserialize_with = "lean_object::<R, _>")]
     object: Option<Value>,
-    #[serde(default, deserialize_with = "lean_object")]
+    #[serde(default, deserialize_with = "lean_object::<R, _>")]
     old_object: Option<Value>,
+    #[serde(skip)]
+    reads: std::marker::PhantomData<R>,
+}
+
+impl<R: Reads> From<Wire<R>> for Request {
+    fn from(w: Wire<R>) -> Request {
+        let _ = w.reads;
+        Request {
+            uid: w.uid,
+            kind: w.kind,
+            sub_resource: w.sub_resource,
+            name: w.name,
+            namespace: w.namespace,
+            operation: w.operation,
+            object: w.object,
+            old_object: w.old_object,
+        }
+    }
 }
 
 /// Reads an object as JSON, keeping of `metadata.managedFields` only what anything here
 /// reads: the `operation: Apply` entries' `operation`, `subresource` and `fieldsV1` (the
 /// evidence of server-side apply). The other entries are half the bytes of a typical
 /// request and most of the cost of reading it; the rules never look at them, the API
-/// server has validated them, and the patch never touches them.
-fn lean_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+/// server has validated them, and the patch never touches them. Unless `R` keeps it, the
+/// pod template (`spec.template` of a Job, `spec.jobTemplate.spec.template` of a CronJob)
+/// is skipped as well: it is most of the spec, and building it is most of what is left.
+fn lean_object<'de, R: Reads, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     use serde::de::DeserializeSeed as _;
-    let value = Lean(Level::Object).deserialize(d)?;
+    let value = Lean {
+        level: Level::Object,
+        pod_template: R::POD_TEMPLATE,
+    }
+    .deserialize(d)?;
     Ok((!value.is_null()).then_some(value))
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Level {
     Object,
     Metadata,
     ManagedFields,
+    Spec,
+    JobTemplate,
+    JobTemplateSpec,
     Other,
 }
 
-/// Builds a `serde_json::Value` like `Value::deserialize`, filtering managedFields.
-struct Lean(Level);
+/// Builds a `serde_json::Value` like `Value::deserialize`, filtering managedFields and,
+/// when `pod_template` is false, leaving the pod template out.
+#[derive(Clone, Copy)]
+struct Lean {
+    level: Level,
+    pod_template: bool,
+}
+
+impl Lean {
+    fn at(self, level: Level) -> Lean {
+        Lean { level, ..self }
+    }
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for Lean {
     type Value = Value;
@@ -345,12 +419,12 @@ impl<'de> serde::de::Visitor<'de> for Lean {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        if let Level::ManagedFields = self.0 {
+        if self.level == Level::ManagedFields {
             while let Some(entry) = seq.next_element_seed(ApplyEntry)? {
                 out.extend(entry);
             }
         } else {
-            while let Some(v) = seq.next_element_seed(Lean(Level::Other))? {
+            while let Some(v) = seq.next_element_seed(self.at(Level::Other))? {
                 out.push(v);
             }
         }
@@ -359,12 +433,19 @@ impl<'de> serde::de::Visitor<'de> for Lean {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let child = match (self.0, key.as_str()) {
+            let child = match (self.level, key.as_str()) {
                 (Level::Object, "metadata") => Level::Metadata,
                 (Level::Metadata, "managedFields") => Level::ManagedFields,
+                (Level::Object, "spec") => Level::Spec,
+                (Level::Spec, "jobTemplate") => Level::JobTemplate,
+                (Level::JobTemplate, "spec") => Level::JobTemplateSpec,
+                (Level::Spec | Level::JobTemplateSpec, "template") if !self.pod_template => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
                 _ => Level::Other,
             };
-            let value = map.next_value_seed(Lean(child))?;
+            let value = map.next_value_seed(self.at(child))?;
             out.insert(key, value);
         }
         Ok(Value::Object(out))
@@ -452,16 +533,16 @@ struct Envelope<R> {
     request: Option<R>,
 }
 
-fn parse(body: &[u8]) -> Result<Request, ReviewError> {
+fn parse<R: Reads>(body: &[u8]) -> Result<Request, ReviewError> {
     use serde_json::error::Category;
-    match serde_json::from_slice::<Envelope<Request>>(body) {
+    match serde_json::from_slice::<Envelope<Wire<R>>>(body) {
         Ok(envelope) => {
             check_envelope(envelope.api_version.as_deref(), envelope.kind.as_deref())?;
             let request = envelope.request.ok_or(ReviewError::MissingRequest)?;
             if request.uid.is_empty() {
                 return Err(ReviewError::EmptyUid);
             }
-            Ok(request)
+            Ok(request.into())
         }
         Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof | Category::Io) => {
             Err(ReviewError::NotJson(e.to_string()))
@@ -965,7 +1046,7 @@ mod tests {
         let body = serde_json::to_vec(&json!({"object": object})).expect("json");
         #[derive(Deserialize)]
         struct Holder {
-            #[serde(deserialize_with = "lean_object")]
+            #[serde(deserialize_with = "lean_object::<Everything, _>")]
             object: Option<Value>,
         }
         let read: Holder = serde_json::from_slice(&body).expect("reads");
@@ -982,6 +1063,35 @@ mod tests {
         assert_eq!(null.object, None);
         let scalar: Holder = serde_json::from_slice(br#"{"object": "x"}"#).expect("reads");
         assert_eq!(scalar.object, Some(json!("x")));
+    }
+
+    #[test]
+    fn mutate_reads_objects_without_their_pod_template() {
+        #[derive(Deserialize)]
+        struct Holder<R: Reads> {
+            #[serde(deserialize_with = "lean_object::<R, _>")]
+            object: Option<Value>,
+            #[serde(skip)]
+            _r: std::marker::PhantomData<R>,
+        }
+        let object = json!({
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "a", "annotations": {"template": "kept"}},
+            "spec": {"schedule": "* * * * *", "template": {"x": 1},
+                     "jobTemplate": {"metadata": {"template": 1},
+                                     "spec": {"activeDeadlineSeconds": 5, "template": {"spec": {}}}}},
+            "status": {"template": 2}
+        });
+        let body = serde_json::to_vec(&json!({"object": object})).expect("json");
+        let lean: Holder<NoPodTemplate> = serde_json::from_slice(&body).expect("reads");
+        let mut expected = object.clone();
+        for parent in ["/spec", "/spec/jobTemplate/spec"] {
+            let parent = expected.pointer_mut(parent).and_then(Value::as_object_mut);
+            parent.expect("object").shift_remove("template");
+        }
+        assert_eq!(lean.object, Some(expected));
+        let full: Holder<Everything> = serde_json::from_slice(&body).expect("reads");
+        assert_eq!(full.object, Some(object));
     }
 
     /// Why the response is written by hand: kube 5 writes `patch` as numbers (kube-rs#1781).

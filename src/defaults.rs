@@ -218,7 +218,7 @@ fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime
             let schedule = spec.get("schedule").and_then(Value::as_str)?;
             let zone = spec.get("timeZone").and_then(Value::as_str);
             let parsed = crate::cron::controller_schedule(schedule, zone).ok()?;
-            let gap = parsed.shortest_gap(now, SCHEDULE_RUNS)?.num_seconds();
+            let gap = gaps::shortest_gap(&parsed, schedule, zone, now)?;
             let cap = d.max_active_deadline_seconds;
             // Warnings should stay short (kubectl users read them; the API server truncates
             // long ones), so the schedule itself is not repeated.
@@ -235,6 +235,81 @@ fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime
     };
     // A zero deadline would fail every run the moment it starts.
     (deadline.seconds > 0).then_some(deadline)
+}
+
+/// A memo of [`Schedule::shortest_gap`](crate::cron::Schedule::shortest_gap) for
+/// [`SCHEDULE_RUNS`] runs, which is most of the cost of `/mutate` on a CronJob (a `*/5`
+/// schedule walks all 100 runs through the time zone arithmetic, tens of microseconds).
+///
+/// `shortest_gap(from)` depends on `from` only through the first fire time after it: it
+/// takes `next(from)` and then steps `next(previous)` from there. So the key is the
+/// schedule text, the zone and that first fire time, which makes a hit exactly the value a
+/// fresh computation would give, at the price of one `next` call. Entries are per thread
+/// (no lock on the request path) and few; an entry stops being hit once its first fire time
+/// has passed, so a full memo first drops those.
+mod gaps {
+    use std::cell::RefCell;
+
+    use chrono::{DateTime, Utc};
+
+    use super::SCHEDULE_RUNS;
+    use crate::cron::Schedule;
+
+    /// Entries per thread.
+    const CAPACITY: usize = 32;
+    /// Longer schedule texts are computed each time rather than kept.
+    const MAX_KEY_BYTES: usize = 256;
+
+    struct Entry {
+        schedule: String,
+        zone: Option<String>,
+        first: DateTime<Utc>,
+        gap_seconds: Option<i64>,
+    }
+
+    thread_local! {
+        static MEMO: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// `parsed.shortest_gap(now, SCHEDULE_RUNS)` in seconds, where `parsed` is
+    /// `controller_schedule(schedule, zone)`.
+    pub(super) fn shortest_gap(
+        parsed: &Schedule,
+        schedule: &str,
+        zone: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<i64> {
+        let compute = || parsed.shortest_gap(now, SCHEDULE_RUNS).map(|g| g.num_seconds());
+        // `@every` does not look at its runs at all, and long texts are not worth keeping.
+        if parsed.every_seconds().is_some() || schedule.len() + zone.map_or(0, str::len) > MAX_KEY_BYTES {
+            return compute();
+        }
+        // No first run: shortest_gap has no pair to measure either.
+        let first = parsed.next(now)?;
+        MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            let found = memo
+                .iter()
+                .find(|e| e.first == first && e.schedule == schedule && e.zone.as_deref() == zone);
+            if let Some(entry) = found {
+                return entry.gap_seconds;
+            }
+            let gap_seconds = compute();
+            if memo.len() >= CAPACITY {
+                memo.retain(|e| e.first > now);
+                if memo.len() >= CAPACITY {
+                    memo.remove(0);
+                }
+            }
+            memo.push(Entry {
+                schedule: schedule.to_string(),
+                zone: zone.map(str::to_string),
+                first,
+                gap_seconds,
+            });
+            gap_seconds
+        })
+    }
 }
 
 /// Replaces a value still at its API default, unless the user chose it or, on update,
@@ -741,6 +816,65 @@ mod tests {
             apply(&daily, &m)["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
             json!(86_400)
         );
+    }
+
+    #[test]
+    fn memoized_shortest_gap_equals_a_fresh_computation() {
+        // Around both 2026 DST changes in Berlin and New York, where the gap of a daily or
+        // hourly schedule depends on which runs the 100 fall on; each time asked twice, so
+        // the second answer comes from the memo.
+        let cases: [(&str, Option<&str>); 9] = [
+            ("*/5 * * * *", None),
+            ("0 2 * * *", Some("Europe/Berlin")),
+            ("30 2 * * *", Some("Europe/Berlin")),
+            ("0 * * * *", Some("Europe/Berlin")),
+            ("30 1 * * *", Some("America/New_York")),
+            ("0,10 3 * * *", None),
+            ("@every 90s", None),
+            ("0 0 30 2 *", None),
+            ("CRON_TZ=Asia/Tokyo 15 */7 * * *", Some("Europe/Berlin")),
+        ];
+        let starts = [
+            "2026-03-27T00:00:00Z",
+            "2026-10-23T00:00:00Z",
+            "2026-03-06T00:00:00Z",
+        ];
+        for start in starts {
+            let start = DateTime::parse_from_rfc3339(start)
+                .expect("valid")
+                .with_timezone(&Utc);
+            for step in 0..200 {
+                let at = start + chrono::Duration::minutes(step * 23);
+                for (schedule, zone) in cases {
+                    let parsed = crate::cron::controller_schedule(schedule, zone).expect("valid");
+                    let fresh = parsed.shortest_gap(at, SCHEDULE_RUNS).map(|g| g.num_seconds());
+                    for _ in 0..2 {
+                        assert_eq!(
+                            gaps::shortest_gap(&parsed, schedule, zone, at),
+                            fresh,
+                            "{schedule} {zone:?} at {at}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shortest_gap_memo_stays_correct_past_its_capacity() {
+        let at = now();
+        for round in 0..2 {
+            for minute in 0..60 {
+                let schedule = format!("{minute} */{} * * *", 1 + minute % 5);
+                let parsed = crate::cron::controller_schedule(&schedule, None).expect("valid");
+                let fresh = parsed.shortest_gap(at, SCHEDULE_RUNS).map(|g| g.num_seconds());
+                assert_eq!(
+                    gaps::shortest_gap(&parsed, &schedule, None, at),
+                    fresh,
+                    "{schedule}, round {round}"
+                );
+            }
+        }
     }
 
     #[test]
