@@ -335,17 +335,19 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .record_review(label, kind, &outcome.operation, verdict, start.elapsed());
             state.metrics.record_patches(&outcome.patched_fields);
             let micros = start.elapsed().as_micros() as u64;
-            // A review that changed something (a denial, a warning, a patch) is logged at
-            // info; a plain allow or an exemption only at debug, so a busy cluster's log is
-            // not one line per Job and logging does not cost a write per request. A core
-            // that reports its own failure ("failed") is an error.
+            // Denials and warnings are logged at info: they are what a platform team looks
+            // for. Plain allows, exemptions and patches only at debug: the API server's audit
+            // log already records every webhook patch, `batchguard_patches_total` counts them,
+            // and an info line per Job would cost a formatted write on every request (a
+            // quarter of the CPU per review in bench/cpu.sh). A core that reports its own
+            // failure ("failed") is an error.
             let json = JSON_LOGS.load(Ordering::Relaxed);
             span.in_scope(|| match verdict {
                 "failed" => review_event!(tracing::Level::ERROR, json, label, outcome, kind, verdict, micros),
-                "allowed" | "exempt" if outcome.patched_fields.is_empty() => {
-                    review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros)
+                "denied" | "warned" => {
+                    review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros)
                 }
-                _ => review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros),
+                _ => review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros),
             });
             (
                 StatusCode::OK,
