@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::field::{as_bool, as_int, as_str, get, go_label_selector, quote, Errs, FieldPath};
+use super::field::{as_bool, as_str, get, go_label_selector, quote, Errs, FieldPath};
 use super::{job, meta, Context, Operation, Reason};
 use crate::cron::{self, ScheduleProblem};
 
@@ -93,16 +93,7 @@ fn cronjob_spec(spec: &Value, old_spec: Option<&Value>, errs: &mut Errs) {
             }
         }
     }
-    if let Some(v) = as_int(get(spec, &["startingDeadlineSeconds"])) {
-        if v < 0 {
-            errs.invalid(
-                "negative-value",
-                &p.child("startingDeadlineSeconds"),
-                &v.to_string(),
-                "must be greater than or equal to 0",
-            );
-        }
-    }
+    job::non_negative(spec, "startingDeadlineSeconds", &p, errs);
     let tz_changed = match old_spec {
         None => true,
         Some(o) => as_str(get(o, &["timeZone"])) != time_zone,
@@ -126,16 +117,7 @@ fn cronjob_spec(spec: &Value, old_spec: Option<&Value>, errs: &mut Errs) {
     }
     job_template(spec, &p.child("jobTemplate"), errs);
     for key in ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"] {
-        if let Some(v) = as_int(get(spec, &[key])) {
-            if v < 0 {
-                errs.invalid(
-                    "negative-value",
-                    &p.child(key),
-                    &v.to_string(),
-                    "must be greater than or equal to 0",
-                );
-            }
-        }
+        job::non_negative(spec, key, &p, errs);
     }
 }
 

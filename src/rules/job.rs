@@ -185,7 +185,8 @@ fn indexed_hostname(job: &Value, errs: &mut Errs) {
     }
 }
 
-fn non_negative(spec: &Value, key: &str, p: &FieldPath, errs: &mut Errs) {
+/// `<key>: Invalid value: N: must be greater than or equal to 0` for a negative integer.
+pub(super) fn non_negative(spec: &Value, key: &str, p: &FieldPath, errs: &mut Errs) {
     if let Some(v) = as_int(get(spec, &[key])) {
         if v < 0 {
             errs.invalid(
