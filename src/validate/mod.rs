@@ -112,6 +112,30 @@ pub struct DocResult {
     pub findings: Vec<Located>,
 }
 
+impl DocResult {
+    /// A document that could not be read, with one `yaml-syntax` finding at `line:column`.
+    fn unparseable(file: &str, document: usize, line: usize, column: usize, message: String) -> DocResult {
+        DocResult {
+            file: file.to_string(),
+            document,
+            item: None,
+            line,
+            kind: None,
+            name: None,
+            namespace: None,
+            status: Status::Unparseable,
+            findings: vec![Located {
+                rule: SYNTAX_RULE.to_string(),
+                severity: Severity::Error,
+                field: String::new(),
+                message,
+                line,
+                column,
+            }],
+        }
+    }
+}
+
 /// Counts over a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -298,24 +322,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
         match doc {
             Err(mut e) => {
                 source.pull_back_from_marker(&mut e);
-                results.push(DocResult {
-                    file: file.to_string(),
-                    document: index,
-                    item: None,
-                    line: e.line,
-                    kind: None,
-                    name: None,
-                    namespace: None,
-                    status: Status::Unparseable,
-                    findings: vec![Located {
-                        rule: SYNTAX_RULE.to_string(),
-                        severity: Severity::Error,
-                        field: String::new(),
-                        message: e.message,
-                        line: e.line,
-                        column: e.column,
-                    }],
-                })
+                results.push(DocResult::unparseable(file, index, e.line, e.column, e.message));
             }
             Ok(doc) => {
                 let Some(value) = doc.value else { continue };
@@ -342,24 +349,13 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
     let line = 1 + good.iter().filter(|&&b| b == b'\n').count();
     let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let column = 1 + String::from_utf8_lossy(&good[line_start..]).chars().count();
-    DocResult {
-        file: file.to_string(),
-        document: 0,
-        item: None,
+    DocResult::unparseable(
+        file,
+        0,
         line,
-        kind: None,
-        name: None,
-        namespace: None,
-        status: Status::Unparseable,
-        findings: vec![Located {
-            rule: SYNTAX_RULE.to_string(),
-            severity: Severity::Error,
-            field: String::new(),
-            message: format!("invalid UTF-8 (byte 0x{:02x})", bytes[e.valid_up_to()]),
-            line,
-            column,
-        }],
-    }
+        column,
+        format!("invalid UTF-8 (byte 0x{:02x})", bytes[e.valid_up_to()]),
+    )
 }
 
 /// The source text with its line starts, to look at the character a position marks.
