@@ -192,20 +192,20 @@ pub fn review_with(
             Some(o) => Some(o),
         },
     };
-    let meta = object.get("metadata");
-    if outcome.name.is_none() {
-        outcome.name = meta
-            .and_then(|m| m.get("name"))
+    // The request's name/namespace win; the object's fill in what the request left out.
+    let meta_str = |key: &str| {
+        object
+            .get("metadata")
+            .and_then(|m| m.get(key))
             .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    if outcome.name.is_none() {
+        outcome.name = meta_str("name");
     }
     if outcome.namespace.is_none() {
-        outcome.namespace = meta
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
+        outcome.namespace = meta_str("namespace");
     }
 
     if exempt(object, outcome.namespace.as_deref(), policy, env) {

@@ -24,18 +24,7 @@ pub(crate) fn validate(cj: &Value, ctx: &Context, errs: &mut Errs) {
     // `ValidateObjectMetaUpdate`: the name cannot change (so its format is not re-checked),
     // labels and annotations are checked again.
     if let (Some(old), Operation::Update) = (ctx.old, ctx.operation) {
-        let (n, o) = (
-            as_str(get(cj, &["metadata", "name"])).unwrap_or_default(),
-            as_str(get(old, &["metadata", "name"])).unwrap_or_default(),
-        );
-        if n != o {
-            errs.invalid(
-                "immutable-field",
-                &FieldPath::root("metadata").child("name"),
-                &quote(n),
-                "field is immutable",
-            );
-        }
+        job::name_immutable(cj, old, errs);
         meta::object_meta_update(meta_v, errs);
     }
     cronjob_spec(spec, old_spec, errs);

@@ -842,7 +842,8 @@ fn containers_common<'a>(
     }
 }
 
-fn name_immutable(new: &Value, old: &Value, errs: &mut Errs) {
+/// `metadata.name: Invalid value: "<new>": field is immutable` when an update renames.
+pub(super) fn name_immutable(new: &Value, old: &Value, errs: &mut Errs) {
     let (n, o) = (name(new), name(old));
     if n != o {
         errs.invalid(
