@@ -12,7 +12,6 @@
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use kube::core::admission::Operation as ApiOperation;
 use kube::core::gvk::GroupVersionKind;
@@ -138,12 +137,21 @@ pub fn review_with(
     env: &Env,
     checker: &Checker,
 ) -> Result<Outcome, ReviewError> {
-    // `/mutate` reads no pod template (the defaults are all outside it), and the template
-    // is most of a Job's or CronJob's spec, so it is skipped while reading.
-    let request = match webhook {
-        Webhook::Validate => parse::<Everything>(body)?,
-        Webhook::Mutate => parse::<NoPodTemplate>(body)?,
-    };
+    // `/mutate` builds only the few keys it reads (see `MutationInputs`).
+    match webhook {
+        Webhook::Validate => review_reading::<Everything>(webhook, body, policy, env, checker),
+        Webhook::Mutate => review_reading::<MutationInputs>(webhook, body, policy, env, checker),
+    }
+}
+
+fn review_reading<R: Reads>(
+    webhook: Webhook,
+    body: &[u8],
+    policy: &Policy,
+    env: &Env,
+    checker: &Checker,
+) -> Result<Outcome, ReviewError> {
+    let request = parse::<R>(body)?;
     let kind = Kind::from_type(
         &format!("{}/{}", request.kind.group, request.kind.version),
         &request.kind.kind,
@@ -240,10 +248,7 @@ pub fn review_with(
             response.allowed = status.is_none();
             response.status = status;
             response.warnings = warnings;
-            if let Some(patch) = patch {
-                response.patch_type = Some("JSONPatch");
-                response.patch = Some(patch);
-            }
+            response.patch = patch;
         }
         Err(panic) => {
             let what = panic
@@ -282,21 +287,65 @@ struct Request {
 
 /// How much of the objects a webhook reads (see [`Lean`]).
 trait Reads {
-    /// Keep `spec.template` and `spec.jobTemplate.spec.template`.
-    const POD_TEMPLATE: bool;
+    /// Keep all of each object (`true`), or only [`MutationInputs`]'s keys (`false`).
+    const WHOLE: bool;
 }
 
 /// `/validate`: the rules judge the whole object.
 struct Everything;
 impl Reads for Everything {
-    const POD_TEMPLATE: bool = true;
+    const WHOLE: bool = true;
 }
 
-/// `/mutate`: every default it adds, and every piece of evidence it weighs, is outside the
-/// pod template.
-struct NoPodTemplate;
-impl Reads for NoPodTemplate {
-    const POD_TEMPLATE: bool = false;
+/// `/mutate`: only the keys the mutation and the admission logic around it read; the rest
+/// of the body (labels, the pod template, status, most of managedFields) is scanned but
+/// never built. `mutate_reads_only_what_it_needs` answers every captured request and every
+/// corpus manifest both ways and compares the bytes, so a key added to the mutation but
+/// not here fails a test.
+struct MutationInputs;
+impl Reads for MutationInputs {
+    const WHOLE: bool = false;
+}
+
+impl MutationInputs {
+    /// Of the object: the type (`check_type`), metadata and spec.
+    const OBJECT: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+    /// name/namespace fill in the request's; annotations and managedFields are the
+    /// evidence of user choice; ownerReferences say whether a controller owns a Job.
+    const METADATA: &[&str] = &["name", "namespace", "annotations", "ownerReferences", "managedFields"];
+    const ANNOTATIONS: &[&str] = &[
+        IGNORE_ANNOTATION,
+        crate::config::KEEP_ANNOTATION,
+        crate::defaults::LAST_APPLIED_ANNOTATION,
+    ];
+    /// Every default of a CronJob or Job spec, and what the schedule deadline is computed from.
+    const SPEC: &[&str] = &[
+        "concurrencyPolicy",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+        "startingDeadlineSeconds",
+        "schedule",
+        "timeZone",
+        "jobTemplate",
+        "ttlSecondsAfterFinished",
+        "activeDeadlineSeconds",
+    ];
+    const JOB_TEMPLATE: &[&str] = &["spec"];
+    const JOB_TEMPLATE_SPEC: &[&str] = &["activeDeadlineSeconds"];
+
+    fn keeps(level: Level, key: &str) -> bool {
+        let keys = match level {
+            Level::Object => Self::OBJECT,
+            Level::Metadata => Self::METADATA,
+            Level::Annotations => Self::ANNOTATIONS,
+            Level::Spec => Self::SPEC,
+            Level::JobTemplate => Self::JOB_TEMPLATE,
+            Level::JobTemplateSpec => Self::JOB_TEMPLATE_SPEC,
+            // Inside a kept value (an ownerReference, a managedFields entry): all of it.
+            Level::ManagedFields | Level::Other => return true,
+        };
+        keys.contains(&key)
+    }
 }
 
 /// [`Request`] as read from the body, with the objects read as `R` says.
@@ -340,14 +389,13 @@ impl<R: Reads> From<Wire<R>> for Request {
 /// reads: the `operation: Apply` entries' `operation`, `subresource` and `fieldsV1` (the
 /// evidence of server-side apply). The other entries are half the bytes of a typical
 /// request and most of the cost of reading it; the rules never look at them, the API
-/// server has validated them, and the patch never touches them. Unless `R` keeps it, the
-/// pod template (`spec.template` of a Job, `spec.jobTemplate.spec.template` of a CronJob)
-/// is skipped as well: it is most of the spec, and building it is most of what is left.
+/// server has validated them, and the patch never touches them. Unless `R` reads whole
+/// objects, only [`MutationInputs`]'s keys are built.
 fn lean_object<'de, R: Reads, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     use serde::de::DeserializeSeed as _;
     let value = Lean {
         level: Level::Object,
-        pod_template: R::POD_TEMPLATE,
+        whole: R::WHOLE,
     }
     .deserialize(d)?;
     Ok((!value.is_null()).then_some(value))
@@ -357,6 +405,7 @@ fn lean_object<'de, R: Reads, D: serde::Deserializer<'de>>(d: D) -> Result<Optio
 enum Level {
     Object,
     Metadata,
+    Annotations,
     ManagedFields,
     Spec,
     JobTemplate,
@@ -365,11 +414,11 @@ enum Level {
 }
 
 /// Builds a `serde_json::Value` like `Value::deserialize`, filtering managedFields and,
-/// when `pod_template` is false, leaving the pod template out.
+/// unless `whole`, keeping only [`MutationInputs`]'s keys.
 #[derive(Clone, Copy)]
 struct Lean {
     level: Level,
-    pod_template: bool,
+    whole: bool,
 }
 
 impl Lean {
@@ -432,23 +481,50 @@ impl<'de> serde::de::Visitor<'de> for Lean {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let child = match (self.level, key.as_str()) {
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            if !self.whole && !MutationInputs::keeps(self.level, &key) {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            }
+            let child = match (self.level, key.as_ref()) {
                 (Level::Object, "metadata") => Level::Metadata,
+                (Level::Metadata, "annotations") => Level::Annotations,
                 (Level::Metadata, "managedFields") => Level::ManagedFields,
                 (Level::Object, "spec") => Level::Spec,
                 (Level::Spec, "jobTemplate") => Level::JobTemplate,
                 (Level::JobTemplate, "spec") => Level::JobTemplateSpec,
-                (Level::Spec | Level::JobTemplateSpec, "template") if !self.pod_template => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    continue;
-                }
                 _ => Level::Other,
             };
             let value = map.next_value_seed(self.at(child))?;
-            out.insert(key, value);
+            out.insert(key.into_owned(), value);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A map key, borrowed from the body when it has no escapes: the keys skipped unbuilt
+/// then cost no allocation.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+        }
+        d.deserialize_str(Visit)
     }
 }
 
@@ -493,8 +569,8 @@ impl<'de> serde::de::Visitor<'de> for ApplyEntry {
         let mut operation: Option<Value> = None;
         let mut subresource: Option<Value> = None;
         let mut fields: Option<Value> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            match key.as_ref() {
                 "operation" => operation = Some(map.next_value()?),
                 "subresource" => subresource = Some(map.next_value()?),
                 // The API server writes `operation` first; only when it has not been seen
@@ -618,8 +694,8 @@ struct Judged {
     warnings: Vec<String>,
     /// `Some` denies.
     status: Option<Status>,
-    /// Base64 of the JSON Patch, when there is one.
-    patch: Option<String>,
+    /// The JSON Patch, when there is one.
+    patch: Option<Vec<u8>>,
     patched_fields: Vec<String>,
 }
 
@@ -727,12 +803,13 @@ fn mutate(
         };
     }
     let json = serde_json::to_vec(&mutation.patch).expect("a JSON Patch of JSON values always serializes");
+    let (warnings, patched_fields) = mutation.applied.into_iter().map(|a| (a.warning, a.field)).unzip();
     Judged {
         verdict: Verdict::Patched,
-        warnings: mutation.applied.iter().map(|a| a.warning.clone()).collect(),
+        warnings,
         status: None,
-        patch: Some(base64::engine::general_purpose::STANDARD.encode(json)),
-        patched_fields: mutation.applied.into_iter().map(|a| a.field).collect(),
+        patch: Some(json),
+        patched_fields,
     }
 }
 
@@ -766,27 +843,13 @@ fn warning_text(f: &Finding, demoted: Option<Demoted>) -> String {
 }
 
 /// `AdmissionReview.response`, in the field order the API documents.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct Response {
     uid: String,
     allowed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<Status>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patch_type: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patch: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The JSON Patch itself (`patchType: JSONPatch`); written out in base64.
+    patch: Option<Vec<u8>>,
     warnings: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReviewOut<'a> {
-    api_version: &'static str,
-    kind: &'static str,
-    response: &'a Response,
 }
 
 impl Response {
@@ -795,19 +858,114 @@ impl Response {
             uid: uid.to_string(),
             allowed: true,
             status: None,
-            patch_type: None,
             patch: None,
             warnings: Vec::new(),
         }
     }
 
+    /// The AdmissionReview, byte for byte what serde_json would write for it, written
+    /// straight into one buffer: on `/mutate` the texts (warnings, the base64 patch) are
+    /// most of the answer, and most of what serializing it would cost.
     fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(&ReviewOut {
-            api_version: API_VERSION,
-            kind: "AdmissionReview",
-            response: self,
-        })
-        .expect("a response of strings and numbers always serializes")
+        let patch_len = self
+            .patch
+            .as_ref()
+            .map_or(0, |p| base64::encoded_len(p.len(), true).unwrap_or(0));
+        let warnings_len: usize = self.warnings.iter().map(|w| w.len() + 3).sum();
+        let mut out = Vec::with_capacity(160 + self.uid.len() + patch_len + warnings_len);
+        out.extend_from_slice(b"{\"apiVersion\":\"");
+        out.extend_from_slice(API_VERSION.as_bytes());
+        out.extend_from_slice(b"\",\"kind\":\"AdmissionReview\",\"response\":{\"uid\":");
+        jsonw::string(&mut out, &self.uid);
+        out.extend_from_slice(if self.allowed {
+            b",\"allowed\":true"
+        } else {
+            b",\"allowed\":false"
+        });
+        if let Some(status) = &self.status {
+            out.extend_from_slice(b",\"status\":");
+            serde_json::to_writer(&mut out, status).expect("a Status of strings and numbers always serializes");
+        }
+        if let Some(patch) = &self.patch {
+            out.extend_from_slice(b",\"patchType\":\"JSONPatch\",\"patch\":\"");
+            jsonw::base64(&mut out, patch);
+            out.push(b'"');
+        }
+        if !self.warnings.is_empty() {
+            out.extend_from_slice(b",\"warnings\":[");
+            for (i, w) in self.warnings.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                jsonw::string(&mut out, w);
+            }
+            out.push(b']');
+        }
+        out.extend_from_slice(b"}}");
+        out
+    }
+}
+
+/// Writing JSON texts into a byte buffer.
+mod jsonw {
+    use base64::Engine as _;
+
+    /// `s` as a JSON string, escaped exactly as serde_json escapes it. Text with nothing to
+    /// escape (nearly all of it) is copied whole.
+    pub(super) fn string(out: &mut Vec<u8>, s: &str) {
+        let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+        // Whole chunks, without an early exit, so the check compiles to vector code.
+        let plain = s
+            .as_bytes()
+            .chunks(32)
+            .all(|c| !c.iter().fold(false, |any, &b| any | needs_escape(b)));
+        if plain {
+            out.reserve(s.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(s.as_bytes());
+            out.push(b'"');
+        } else {
+            serde_json::to_writer(&mut *out, s).expect("a string always serializes");
+        }
+    }
+
+    /// Standard base64 with padding, appended.
+    pub(super) fn base64(out: &mut Vec<u8>, bytes: &[u8]) {
+        let start = out.len();
+        let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+        out.resize(start + len, 0);
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(bytes, &mut out[start..])
+            .unwrap_or(0);
+        out.truncate(start + written);
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use base64::Engine as _;
+
+        #[test]
+        fn strings_are_escaped_as_serde_json_escapes_them() {
+            let mut all: String = (0u8..0x80).map(char::from).collect();
+            all.push_str("é€😀\u{7f}\u{2028}");
+            let long_plain = "x".repeat(100);
+            let late_quote = format!("{}\"", "y".repeat(70));
+            for s in ["", "plain", "a\"b", "back\\slash", "tab\tnew\nline", &all, &long_plain, &late_quote] {
+                let mut out = Vec::new();
+                super::string(&mut out, s);
+                assert_eq!(out, serde_json::to_vec(s).expect("json"), "{s:?}");
+            }
+        }
+
+        #[test]
+        fn base64_appends_standard_padded() {
+            for input in [&b""[..], b"a", b"ab", b"abc", b"[{\"op\":\"add\"}]"] {
+                let mut out = b"x".to_vec();
+                super::base64(&mut out, input);
+                let expected = format!("x{}", base64::engine::general_purpose::STANDARD.encode(input));
+                assert_eq!(out, expected.as_bytes());
+            }
+        }
     }
 }
 
@@ -1066,7 +1224,7 @@ mod tests {
     }
 
     #[test]
-    fn mutate_reads_objects_without_their_pod_template() {
+    fn mutate_builds_only_its_inputs() {
         #[derive(Deserialize)]
         struct Holder<R: Reads> {
             #[serde(deserialize_with = "lean_object::<R, _>")]
@@ -1076,22 +1234,118 @@ mod tests {
         }
         let object = json!({
             "apiVersion": "batch/v1", "kind": "CronJob",
-            "metadata": {"name": "a", "annotations": {"template": "kept"}},
-            "spec": {"schedule": "* * * * *", "template": {"x": 1},
+            "metadata": {"name": "a", "labels": {"x": "y"}, "finalizers": ["f"],
+                         "annotations": {"template": "dropped", "batchguard.io/keep": "x",
+                                         "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+                         "ownerReferences": [{"kind": "K", "controller": true}]},
+            "spec": {"schedule": "* * * * *", "template": {"x": 1}, "suspend": true,
                      "jobTemplate": {"metadata": {"template": 1},
-                                     "spec": {"activeDeadlineSeconds": 5, "template": {"spec": {}}}}},
+                                     "spec": {"activeDeadlineSeconds": 5, "parallelism": 2,
+                                              "template": {"spec": {}}}}},
             "status": {"template": 2}
         });
         let body = serde_json::to_vec(&json!({"object": object})).expect("json");
-        let lean: Holder<NoPodTemplate> = serde_json::from_slice(&body).expect("reads");
-        let mut expected = object.clone();
-        for parent in ["/spec", "/spec/jobTemplate/spec"] {
-            let parent = expected.pointer_mut(parent).and_then(Value::as_object_mut);
-            parent.expect("object").shift_remove("template");
-        }
+        let lean: Holder<MutationInputs> = serde_json::from_slice(&body).expect("reads");
+        let expected = json!({
+            "apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "a",
+                         "annotations": {"batchguard.io/keep": "x",
+                                         "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+                         "ownerReferences": [{"kind": "K", "controller": true}]},
+            "spec": {"schedule": "* * * * *",
+                     "jobTemplate": {"spec": {"activeDeadlineSeconds": 5}}}
+        });
         assert_eq!(lean.object, Some(expected));
         let full: Holder<Everything> = serde_json::from_slice(&body).expect("reads");
         assert_eq!(full.object, Some(object));
+        // Escaped keys are read (owned) like any other.
+        let escaped: Holder<MutationInputs> =
+            serde_json::from_slice(br#"{"object": {"sp\u0065c": {"sch\u0065dule": "@daily", "x\n": 1}}}"#)
+                .expect("reads");
+        assert_eq!(escaped.object, Some(json!({"spec": {"schedule": "@daily"}})));
+    }
+
+    /// What `/mutate` does not read is skipped without being built, so nesting there is no
+    /// deeper than the scanner's own (iterative) skipping; `/validate` builds it and refuses
+    /// past serde_json's depth limit. Neither overflows the stack.
+    #[test]
+    fn deep_nesting_where_mutate_does_not_read() {
+        let mut object = cronjob("c");
+        object["spec"]["suspend"] = json!("SUSPEND");
+        let text = String::from_utf8(body("CREATE", object, Value::Null)).expect("utf-8");
+        let deep = text.replace(r#""SUSPEND""#, &format!("{}1{}", "[".repeat(50_000), "]".repeat(50_000)));
+        let policy = Policy::default();
+        let mutate = review(Webhook::Mutate, deep.as_bytes(), &policy, &env()).expect("a review");
+        assert_eq!(mutate.verdict, Verdict::Patched);
+        let validate = review(Webhook::Validate, deep.as_bytes(), &policy, &env());
+        assert!(matches!(validate, Err(ReviewError::NotJson(_))), "{validate:?}");
+    }
+
+    /// Every captured request and every corpus manifest (as the API server would send it on
+    /// CREATE, and as an UPDATE of itself and of a variant) gets the same `/mutate` answer
+    /// from the lean reader as from reading whole objects.
+    #[test]
+    fn mutate_reads_only_what_it_needs() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let policy = Policy::default();
+        let env = env();
+        let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+        for entry in std::fs::read_dir(format!("{dir}/admission")).expect("fixtures") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                bodies.push((path.display().to_string(), std::fs::read(&path).expect("fixture")));
+            }
+        }
+        let corpus = format!("{dir}/manifests-corpus/manifests");
+        for entry in std::fs::read_dir(&corpus).expect("corpus") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("manifest");
+            let Some(Ok(doc)) = crate::yaml::parse_stream(&text).into_iter().next() else {
+                continue;
+            };
+            let Some(mut object) = doc.value else { continue };
+            let kind = match object["kind"].as_str() {
+                Some("Job") => Kind::Job,
+                _ => Kind::CronJob,
+            };
+            crate::apidefaults::prepare_for_create(kind, &mut object);
+            crate::apidefaults::apply_defaults(kind, &mut object);
+            let mut variant = object.clone();
+            if let Some(spec) = variant.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.insert("concurrencyPolicy".into(), json!("Forbid"));
+                spec.remove("startingDeadlineSeconds");
+                spec.insert("successfulJobsHistoryLimit".into(), json!(1));
+            }
+            let name = path.display().to_string();
+            let review = |op: &str, object: &Value, old: &Value| {
+                let mut body: Value = serde_json::from_slice(&body(op, object.clone(), old.clone())).expect("json");
+                body["request"]["kind"]["kind"] = json!(kind.as_str());
+                serde_json::to_vec(&body).expect("json")
+            };
+            bodies.push((format!("{name} CREATE"), review("CREATE", &object, &Value::Null)));
+            bodies.push((format!("{name} UPDATE"), review("UPDATE", &object, &variant)));
+            bodies.push((format!("{name} UPDATE back"), review("UPDATE", &variant, &object)));
+        }
+        assert!(bodies.len() > 1000, "{} bodies", bodies.len());
+        let mut patched = 0;
+        for (name, body) in &bodies {
+            let lean = review_reading::<MutationInputs>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
+            let whole = review_reading::<Everything>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
+            match (lean, whole) {
+                (Ok(lean), Ok(whole)) => {
+                    patched += usize::from(lean.verdict == Verdict::Patched);
+                    assert_eq!(
+                        String::from_utf8_lossy(&lean.body),
+                        String::from_utf8_lossy(&whole.body),
+                        "{name}"
+                    );
+                    assert_eq!(lean.verdict, whole.verdict, "{name}");
+                    assert_eq!(lean.patched_fields, whole.patched_fields, "{name}");
+                }
+                (lean, whole) => assert_eq!(lean.err(), whole.err(), "{name}"),
+            }
+        }
+        assert!(patched > 500, "only {patched} patched");
     }
 
     /// Why the response is written by hand: kube 5 writes `patch` as numbers (kube-rs#1781).
