@@ -28,7 +28,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
-use tracing::field::Empty;
 use tracing::{debug, error, info, warn};
 
 use crate::config::Policy;
@@ -231,29 +230,45 @@ fn webhook_label(webhook: &Webhook) -> &'static str {
     }
 }
 
-/// The one log event per review. The JSON formatter names the span itself `name`, which
-/// would clash with the object's name, so in JSON the event carries the review's fields
-/// (and the span is left out); in text they show in the span prefix.
-macro_rules! review_event {
-    ($level:expr, $json:expr, $label:expr, $outcome:expr, $kind:expr, $verdict:expr, $micros:expr) => {
-        if $json {
-            tracing::event!(
-                $level,
-                webhook = $label,
-                uid = $outcome.uid.as_str(),
-                kind = $kind,
-                namespace = $outcome.namespace.as_deref(),
-                name = $outcome.name.as_deref(),
-                operation = $outcome.operation.as_str(),
-                verdict = $verdict,
-                patched = ?$outcome.patched_fields,
-                micros = $micros,
-                "admission review"
-            )
-        } else {
-            tracing::event!($level, patched = ?$outcome.patched_fields, micros = $micros, "admission review")
-        }
-    };
+/// The one span and event per review, both at `$level`. The span is made once the review is
+/// done, with every field at once: a span the level filter turns off costs nothing, while
+/// an enabled one formats its fields once (filling them in one by one formatted them again
+/// on each `record`). The JSON formatter names the span itself `name`, which would clash
+/// with the object's name, so in JSON the event carries the review's fields (and the span
+/// is left out); in text they show in the span prefix.
+macro_rules! review_log {
+    ($level:expr, $json:expr, $label:expr, $outcome:expr, $kind:expr, $verdict:expr, $micros:expr) => {{
+        let span = tracing::span!(
+            $level,
+            "review",
+            webhook = $label,
+            uid = $outcome.uid.as_str(),
+            kind = $kind,
+            namespace = $outcome.namespace.as_deref(),
+            name = $outcome.name.as_deref(),
+            operation = $outcome.operation.as_str(),
+            verdict = $verdict
+        );
+        span.in_scope(|| {
+            if $json {
+                tracing::event!(
+                    $level,
+                    webhook = $label,
+                    uid = $outcome.uid.as_str(),
+                    kind = $kind,
+                    namespace = $outcome.namespace.as_deref(),
+                    name = $outcome.name.as_deref(),
+                    operation = $outcome.operation.as_str(),
+                    verdict = $verdict,
+                    patched = ?$outcome.patched_fields,
+                    micros = $micros,
+                    "admission review"
+                )
+            } else {
+                tracing::event!($level, patched = ?$outcome.patched_fields, micros = $micros, "admission review")
+            }
+        })
+    }};
 }
 
 /// One review: check the media type, read the body, run the core with panics caught, and
@@ -301,16 +316,6 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
         now: chrono::Utc::now(),
         own_namespace: state.own_namespace.clone(),
     };
-    let span = tracing::info_span!(
-        "review",
-        webhook = label,
-        uid = Empty,
-        kind = Empty,
-        namespace = Empty,
-        name = Empty,
-        operation = Empty,
-        verdict = Empty
-    );
     // The core is pure and should never panic; if it does, this request gets a 500 and the
     // server keeps serving everyone else.
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -320,16 +325,6 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
         Ok(Ok(outcome)) => {
             let kind = outcome.kind.map_or("unknown", |k| k.as_str());
             let verdict = outcome.verdict.as_str();
-            span.record("uid", outcome.uid.as_str())
-                .record("kind", kind)
-                .record("operation", outcome.operation.as_str())
-                .record("verdict", verdict);
-            if let Some(ns) = &outcome.namespace {
-                span.record("namespace", ns.as_str());
-            }
-            if let Some(name) = &outcome.name {
-                span.record("name", name.as_str());
-            }
             state
                 .metrics
                 .record_review(label, kind, &outcome.operation, verdict, start.elapsed());
@@ -342,13 +337,13 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
             // quarter of the CPU per review in bench/cpu.sh). A core that reports its own
             // failure ("failed") is an error.
             let json = JSON_LOGS.load(Ordering::Relaxed);
-            span.in_scope(|| match verdict {
-                "failed" => review_event!(tracing::Level::ERROR, json, label, outcome, kind, verdict, micros),
+            match verdict {
+                "failed" => review_log!(tracing::Level::ERROR, json, label, outcome, kind, verdict, micros),
                 "denied" | "warned" => {
-                    review_event!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros)
+                    review_log!(tracing::Level::INFO, json, label, outcome, kind, verdict, micros)
                 }
-                _ => review_event!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros),
-            });
+                _ => review_log!(tracing::Level::DEBUG, json, label, outcome, kind, verdict, micros),
+            }
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
@@ -357,7 +352,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .into_response()
         }
         Ok(Err(e)) => {
-            span.in_scope(|| warn!(webhook = label, error = %e, "unreadable AdmissionReview"));
+            warn!(webhook = label, error = %e, "unreadable AdmissionReview");
             state
                 .metrics
                 .record_rejection(label, StatusCode::BAD_REQUEST.as_u16(), start.elapsed());
@@ -372,7 +367,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a non-string payload".into());
-            span.in_scope(|| error!(webhook = label, panic = %what, body_len = body.len(), "the admission core panicked"));
+            error!(webhook = label, panic = %what, body_len = body.len(), "the admission core panicked");
             state.metrics.record_panic();
             state.metrics.record_rejection(
                 label,
