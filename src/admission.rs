@@ -312,7 +312,13 @@ impl MutationInputs {
     const OBJECT: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
     /// name/namespace fill in the request's; annotations and managedFields are the
     /// evidence of user choice; ownerReferences say whether a controller owns a Job.
-    const METADATA: &[&str] = &["name", "namespace", "annotations", "ownerReferences", "managedFields"];
+    const METADATA: &[&str] = &[
+        "name",
+        "namespace",
+        "annotations",
+        "ownerReferences",
+        "managedFields",
+    ];
     const ANNOTATIONS: &[&str] = &[
         IGNORE_ANNOTATION,
         crate::config::KEEP_ANNOTATION,
@@ -802,7 +808,7 @@ fn mutate(
             patched_fields: Vec::new(),
         };
     }
-    let json = serde_json::to_vec(&mutation.patch).expect("a JSON Patch of JSON values always serializes");
+    let json = mutation.patch_json();
     let (warnings, patched_fields) = mutation.applied.into_iter().map(|a| (a.warning, a.field)).unzip();
     Judged {
         verdict: Verdict::Patched,
@@ -884,7 +890,8 @@ impl Response {
         });
         if let Some(status) = &self.status {
             out.extend_from_slice(b",\"status\":");
-            serde_json::to_writer(&mut out, status).expect("a Status of strings and numbers always serializes");
+            serde_json::to_writer(&mut out, status)
+                .expect("a Status of strings and numbers always serializes");
         }
         if let Some(patch) = &self.patch {
             out.extend_from_slice(b",\"patchType\":\"JSONPatch\",\"patch\":\"");
@@ -950,7 +957,16 @@ mod jsonw {
             all.push_str("é€😀\u{7f}\u{2028}");
             let long_plain = "x".repeat(100);
             let late_quote = format!("{}\"", "y".repeat(70));
-            for s in ["", "plain", "a\"b", "back\\slash", "tab\tnew\nline", &all, &long_plain, &late_quote] {
+            for s in [
+                "",
+                "plain",
+                "a\"b",
+                "back\\slash",
+                "tab\tnew\nline",
+                &all,
+                &long_plain,
+                &late_quote,
+            ] {
                 let mut out = Vec::new();
                 super::string(&mut out, s);
                 assert_eq!(out, serde_json::to_vec(s).expect("json"), "{s:?}");
@@ -1273,7 +1289,10 @@ mod tests {
         let mut object = cronjob("c");
         object["spec"]["suspend"] = json!("SUSPEND");
         let text = String::from_utf8(body("CREATE", object, Value::Null)).expect("utf-8");
-        let deep = text.replace(r#""SUSPEND""#, &format!("{}1{}", "[".repeat(50_000), "]".repeat(50_000)));
+        let deep = text.replace(
+            r#""SUSPEND""#,
+            &format!("{}1{}", "[".repeat(50_000), "]".repeat(50_000)),
+        );
         let policy = Policy::default();
         let mutate = review(Webhook::Mutate, deep.as_bytes(), &policy, &env()).expect("a review");
         assert_eq!(mutate.verdict, Verdict::Patched);
@@ -1318,7 +1337,8 @@ mod tests {
             }
             let name = path.display().to_string();
             let review = |op: &str, object: &Value, old: &Value| {
-                let mut body: Value = serde_json::from_slice(&body(op, object.clone(), old.clone())).expect("json");
+                let mut body: Value =
+                    serde_json::from_slice(&body(op, object.clone(), old.clone())).expect("json");
                 body["request"]["kind"]["kind"] = json!(kind.as_str());
                 serde_json::to_vec(&body).expect("json")
             };
@@ -1329,8 +1349,10 @@ mod tests {
         assert!(bodies.len() > 1000, "{} bodies", bodies.len());
         let mut patched = 0;
         for (name, body) in &bodies {
-            let lean = review_reading::<MutationInputs>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
-            let whole = review_reading::<Everything>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
+            let lean =
+                review_reading::<MutationInputs>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
+            let whole =
+                review_reading::<Everything>(Webhook::Mutate, body, &policy, &env, &crate::rules::check);
             match (lean, whole) {
                 (Ok(lean), Ok(whole)) => {
                     patched += usize::from(lean.verdict == Verdict::Patched);

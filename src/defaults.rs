@@ -22,28 +22,89 @@ pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-co
 /// of a request.
 pub const SCHEDULE_RUNS: usize = 100;
 
-/// One default the mutation applied.
+/// One default the mutation applied: one operation of the JSON Patch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     /// The field as the API server prints paths (`spec.concurrencyPolicy`).
     pub field: String,
+    /// The field's path, one token per key.
+    pub path: Vec<&'static str>,
+    /// `add` where the key was absent, `replace` where it held a value.
+    pub op: PatchOp,
     /// The value set.
     pub value: Value,
     /// What `response.warnings` says about it: the field, the value and how to opt out.
     pub warning: String,
 }
 
-/// The result of [`mutation`]: the patch (empty when nothing applies) and why each
-/// operation is in it, in the same order.
+/// The JSON Patch operations a mutation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOp {
+    Add,
+    Replace,
+}
+
+/// The result of [`mutation`]: each default applied, in patch order (none when nothing
+/// applies).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Mutation {
-    pub patch: Patch,
     pub applied: Vec<Applied>,
 }
 
 impl Mutation {
     pub fn is_empty(&self) -> bool {
-        self.patch.0.is_empty()
+        self.applied.is_empty()
+    }
+
+    /// The JSON Patch, as json-patch's types (to apply it).
+    pub fn patch(&self) -> Patch {
+        Patch(
+            self.applied
+                .iter()
+                .map(|a| {
+                    let path = PointerBuf::from_tokens(a.path.iter().copied());
+                    let value = a.value.clone();
+                    match a.op {
+                        PatchOp::Add => PatchOperation::Add(AddOperation { path, value }),
+                        PatchOp::Replace => PatchOperation::Replace(ReplaceOperation { path, value }),
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// The JSON Patch as JSON text: the same bytes as serializing [`Mutation::patch`],
+    /// written directly (this is what `/mutate` sends, once per request).
+    pub fn patch_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + 72 * self.applied.len());
+        out.push(b'[');
+        for (i, a) in self.applied.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(match a.op {
+                PatchOp::Add => b"{\"op\":\"add\",\"path\":",
+                PatchOp::Replace => b"{\"op\":\"replace\",\"path\":",
+            });
+            let mut pointer = String::with_capacity(a.path.iter().map(|t| t.len() + 1).sum());
+            for token in &a.path {
+                pointer.push('/');
+                // RFC 6901: `~` is `~0` and `/` is `~1` inside a token.
+                for c in token.chars() {
+                    match c {
+                        '~' => pointer.push_str("~0"),
+                        '/' => pointer.push_str("~1"),
+                        c => pointer.push(c),
+                    }
+                }
+            }
+            serde_json::to_writer(&mut out, &pointer).expect("a string always serializes");
+            out.extend_from_slice(b",\"value\":");
+            serde_json::to_writer(&mut out, &a.value).expect("a JSON value always serializes");
+            out.push(b'}');
+        }
+        out.push(b']');
+        out
     }
 }
 
@@ -217,8 +278,7 @@ fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime
         ActiveDeadline::Schedule => {
             let schedule = spec.get("schedule").and_then(Value::as_str)?;
             let zone = spec.get("timeZone").and_then(Value::as_str);
-            let parsed = crate::cron::controller_schedule(schedule, zone).ok()?;
-            let gap = gaps::shortest_gap(&parsed, schedule, zone, now)?;
+            let gap = gaps::shortest_gap(schedule, zone, now)?;
             let cap = d.max_active_deadline_seconds;
             // Warnings should stay short (kubectl users read them; the API server truncates
             // long ones), so the schedule itself is not repeated.
@@ -242,18 +302,20 @@ fn active_deadline(spec: &Map<String, Value>, d: &CronJobDefaults, now: DateTime
 /// schedule walks all 100 runs through the time zone arithmetic, tens of microseconds).
 ///
 /// `shortest_gap(from)` depends on `from` only through the first fire time after it: it
-/// takes `next(from)` and then steps `next(previous)` from there. So the key is the
-/// schedule text, the zone and that first fire time, which makes a hit exactly the value a
-/// fresh computation would give, at the price of one `next` call. Entries are per thread
-/// (no lock on the request path) and few; an entry stops being hit once its first fire time
-/// has passed, so a full memo first drops those.
+/// takes `next(from)` and then steps `next(previous)` from there. An entry keeps the
+/// schedule text, the zone, that first fire time `first` and the earliest `from` it is
+/// known for. Any `now` in `[from, first)` has the same first fire time (there is no fire
+/// time between `from` and `first`, and `next` only moves forward), so such a request is
+/// answered without parsing the schedule at all. Any other `now` parses it, takes
+/// `next(now)`, and is still a hit when an entry has that first fire time. Entries are per
+/// thread (no lock on the request path) and few; an entry is no longer hit once its first
+/// fire time has passed, so a full memo first drops those.
 mod gaps {
     use std::cell::RefCell;
 
     use chrono::{DateTime, Utc};
 
     use super::SCHEDULE_RUNS;
-    use crate::cron::Schedule;
 
     /// Entries per thread.
     const CAPACITY: usize = 32;
@@ -263,6 +325,8 @@ mod gaps {
     struct Entry {
         schedule: String,
         zone: Option<String>,
+        /// The earliest time this entry was asked for: `next(from) == first`.
+        from: DateTime<Utc>,
         first: DateTime<Utc>,
         gap_seconds: Option<i64>,
     }
@@ -271,14 +335,20 @@ mod gaps {
         static MEMO: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// `parsed.shortest_gap(now, SCHEDULE_RUNS)` in seconds, where `parsed` is
-    /// `controller_schedule(schedule, zone)`.
-    pub(super) fn shortest_gap(
-        parsed: &Schedule,
-        schedule: &str,
-        zone: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Option<i64> {
+    /// `controller_schedule(schedule, zone)?.shortest_gap(now, SCHEDULE_RUNS)` in seconds;
+    /// `None` when the schedule does not parse or has no two runs.
+    pub(super) fn shortest_gap(schedule: &str, zone: Option<&str>, now: DateTime<Utc>) -> Option<i64> {
+        let same = |e: &Entry| e.schedule == schedule && e.zone.as_deref() == zone;
+        let known = MEMO.with(|memo| {
+            memo.borrow()
+                .iter()
+                .find(|e| e.from <= now && now < e.first && same(e))
+                .map(|e| e.gap_seconds)
+        });
+        if let Some(gap_seconds) = known {
+            return gap_seconds;
+        }
+        let parsed = crate::cron::controller_schedule(schedule, zone).ok()?;
         let compute = || parsed.shortest_gap(now, SCHEDULE_RUNS).map(|g| g.num_seconds());
         // `@every` does not look at its runs at all, and long texts are not worth keeping.
         if parsed.every_seconds().is_some() || schedule.len() + zone.map_or(0, str::len) > MAX_KEY_BYTES {
@@ -288,10 +358,8 @@ mod gaps {
         let first = parsed.next(now)?;
         MEMO.with(|memo| {
             let mut memo = memo.borrow_mut();
-            let found = memo
-                .iter()
-                .find(|e| e.first == first && e.schedule == schedule && e.zone.as_deref() == zone);
-            if let Some(entry) = found {
+            if let Some(entry) = memo.iter_mut().find(|e| e.first == first && same(e)) {
+                entry.from = entry.from.min(now);
                 return entry.gap_seconds;
             }
             let gap_seconds = compute();
@@ -304,6 +372,7 @@ mod gaps {
             memo.push(Entry {
                 schedule: schedule.to_string(),
                 zone: zone.map(str::to_string),
+                from: now,
                 first,
                 gap_seconds,
             });
@@ -344,33 +413,35 @@ fn replace_api_default(
             return;
         }
     }
-    let shown = display(configured);
-    let reason = match current {
-        Some(v) if !v.is_null() => {
-            format!(
-                "API default {} was not chosen explicitly); to keep {}, set it with kubectl apply or annotate {KEEP_ANNOTATION}: {}",
-                field.shown_default, field.shown_default, field.key
-            )
-        }
-        _ => format!(
-            "it was not set); to keep the API default {}, set it with kubectl apply or annotate {KEEP_ANNOTATION}: {}",
-            field.shown_default, field.key
-        ),
+    let (d, key) = (field.shown_default, field.key);
+    let text: &[&str] = match current {
+        Some(v) if !v.is_null() => &[
+            " (API default ",
+            d,
+            " was not chosen explicitly); to keep ",
+            d,
+            ", set it with kubectl apply or annotate ",
+            KEEP_ANNOTATION,
+            ": ",
+            key,
+        ],
+        _ => &[
+            " (it was not set); to keep the API default ",
+            d,
+            ", set it with kubectl apply or annotate ",
+            KEEP_ANNOTATION,
+            ": ",
+            key,
+        ],
     };
-    push(
-        out,
-        &path,
-        current.is_some(),
-        configured.clone(),
-        format!("{shown} ({reason}"),
-    );
+    push(out, &path, current.is_some(), configured.clone(), text);
 }
 
 /// Adds a field that has no API default when it is absent, unless the user opted out; on
 /// update (`ours_before` is `Some`) only when the stored object had batchguard's value.
 fn fill_absent(
     parent: &Map<String, Value>,
-    path: &[&str],
+    path: &[&'static str],
     value: Value,
     ours_before: Option<bool>,
     evidence: &Evidence,
@@ -387,40 +458,49 @@ fn fill_absent(
     if ours_before == Some(false) || evidence.chose(path) {
         return;
     }
-    let shown = display(&value);
-    let why = why.map(|w| format!("; {w}")).unwrap_or_default();
-    let text = format!(
-        "{shown} (it was not set{why}); to choose another value set it, or annotate {KEEP_ANNOTATION}: {key} to leave it unset"
-    );
-    push(out, path, current.is_some(), value, text);
+    let (sep, why) = match why {
+        Some(w) => ("; ", w),
+        None => ("", ""),
+    };
+    let text = [
+        " (it was not set",
+        sep,
+        why,
+        "); to choose another value set it, or annotate ",
+        KEEP_ANNOTATION,
+        ": ",
+        key,
+        " to leave it unset",
+    ];
+    push(out, path, current.is_some(), value, &text);
 }
 
-fn push(out: &mut Mutation, path: &[&str], exists: bool, value: Value, text: String) {
-    let pointer = PointerBuf::from_tokens(path.iter().copied());
+/// Records one default: the patch operation, and the warning `batchguard set
+/// <field>=<value><text…>` (built by concatenation: formatting machinery was a fifth of a
+/// `/mutate` review).
+fn push(out: &mut Mutation, path: &[&'static str], exists: bool, value: Value, text: &[&str]) {
     let field = path.join(".");
-    out.patch.0.push(if exists {
-        PatchOperation::Replace(ReplaceOperation {
-            path: pointer,
-            value: value.clone(),
-        })
-    } else {
-        PatchOperation::Add(AddOperation {
-            path: pointer,
-            value: value.clone(),
-        })
-    });
+    let shown = match &value {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    let mut warning = String::with_capacity(
+        "batchguard set =".len() + field.len() + shown.len() + text.iter().map(|t| t.len()).sum::<usize>(),
+    );
+    warning.push_str("batchguard set ");
+    warning.push_str(&field);
+    warning.push('=');
+    warning.push_str(&shown);
+    for t in text {
+        warning.push_str(t);
+    }
     out.applied.push(Applied {
-        warning: format!("batchguard set {field}={text}"),
+        warning,
         field,
+        path: path.to_vec(),
+        op: if exists { PatchOp::Replace } else { PatchOp::Add },
         value,
     });
-}
-
-fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 fn same_int(v: Option<&Value>, want: i64) -> bool {
@@ -488,13 +568,12 @@ impl<'a> Evidence<'a> {
 
     /// Did the user choose the field at `path` (`["spec", "concurrencyPolicy"]`)?
     pub fn chose(&self, path: &[&str]) -> bool {
-        let dotted = path.join(".");
         let last = path.last().copied().unwrap_or_default();
-        if self.keep.iter().any(|k| k == last || *k == dotted) {
+        if self.keep.iter().any(|k| k == last || is_dotted(k, path)) {
             return true;
         }
         if let Some(manifest) = &self.last_applied {
-            if lookup(manifest, path.iter().map(|t| t.to_string())).is_some() {
+            if lookup(manifest, path.iter().copied()).is_some() {
                 return true;
             }
         }
@@ -504,9 +583,27 @@ impl<'a> Evidence<'a> {
     }
 }
 
-fn lookup(mut v: &Value, keys: impl Iterator<Item = String>) -> Option<&Value> {
+/// `k` is `path` joined with dots.
+fn is_dotted(k: &str, path: &[&str]) -> bool {
+    let mut rest = k;
+    for (i, token) in path.iter().enumerate() {
+        if i > 0 {
+            let Some(r) = rest.strip_prefix('.') else {
+                return false;
+            };
+            rest = r;
+        }
+        let Some(r) = rest.strip_prefix(token) else {
+            return false;
+        };
+        rest = r;
+    }
+    rest.is_empty()
+}
+
+fn lookup<K: AsRef<str>>(mut v: &Value, keys: impl Iterator<Item = K>) -> Option<&Value> {
     for k in keys {
-        v = v.as_object()?.get(&k)?;
+        v = v.as_object()?.get(k.as_ref())?;
     }
     Some(v)
 }
@@ -555,7 +652,7 @@ mod tests {
 
     fn apply(object: &Value, m: &Mutation) -> Value {
         let mut doc = object.clone();
-        json_patch::patch(&mut doc, &m.patch).expect("patch applies");
+        json_patch::patch(&mut doc, &m.patch()).expect("patch applies");
         doc
     }
 
@@ -581,7 +678,7 @@ mod tests {
             &defaults(),
             now(),
         );
-        assert!(again.is_empty(), "{:?}", again.patch);
+        assert!(again.is_empty(), "{:?}", again.applied);
     }
 
     #[test]
@@ -608,7 +705,7 @@ mod tests {
             json!({"name": "a"}),
         );
         let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
-        assert!(m.is_empty(), "{:?}", m.patch);
+        assert!(m.is_empty(), "{:?}", m.applied);
     }
 
     #[test]
@@ -688,7 +785,7 @@ mod tests {
             &defaults(),
             now(),
         );
-        assert!(m.is_empty(), "{:?}", m.patch);
+        assert!(m.is_empty(), "{:?}", m.applied);
     }
 
     #[test]
@@ -735,7 +832,7 @@ mod tests {
             &defaults(),
             now(),
         );
-        assert!(m.is_empty(), "{:?}", m.patch);
+        assert!(m.is_empty(), "{:?}", m.applied);
     }
 
     #[test]
@@ -850,7 +947,7 @@ mod tests {
                     let fresh = parsed.shortest_gap(at, SCHEDULE_RUNS).map(|g| g.num_seconds());
                     for _ in 0..2 {
                         assert_eq!(
-                            gaps::shortest_gap(&parsed, schedule, zone, at),
+                            gaps::shortest_gap(schedule, zone, at),
                             fresh,
                             "{schedule} {zone:?} at {at}"
                         );
@@ -869,7 +966,7 @@ mod tests {
                 let parsed = crate::cron::controller_schedule(&schedule, None).expect("valid");
                 let fresh = parsed.shortest_gap(at, SCHEDULE_RUNS).map(|g| g.num_seconds());
                 assert_eq!(
-                    gaps::shortest_gap(&parsed, &schedule, None, at),
+                    gaps::shortest_gap(&schedule, None, at),
                     fresh,
                     "{schedule}, round {round}"
                 );
@@ -932,15 +1029,55 @@ mod tests {
             for kind in [Kind::Job, Kind::CronJob] {
                 let m = mutation(kind, Operation::Create, &obj, None, &d, now());
                 let mut doc = obj.clone();
-                json_patch::patch(&mut doc, &m.patch).expect("patch applies to its own object");
+                json_patch::patch(&mut doc, &m.patch()).expect("patch applies to its own object");
                 let _ = mutation(kind, Operation::Update, &obj, Some(&json!(null)), &d, now());
             }
         }
     }
 
     #[test]
-    fn pointer_tokens_escape_slashes() {
-        let pointer = PointerBuf::from_tokens(["metadata", "annotations", "batchguard.io/keep"]);
-        assert_eq!(pointer.as_str(), "/metadata/annotations/batchguard.io~1keep");
+    fn patch_json_is_the_serialized_patch() {
+        let d = Defaults::default();
+        let mut cases = vec![Mutation::default()];
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        cases.push(mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now()));
+        let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {}, "spec": {"ttlSecondsAfterFinished": null}});
+        cases.push(mutation(Kind::Job, Operation::Create, &job, None, &d, now()));
+        // Tokens with the characters a JSON Pointer escapes, and a value with quotes.
+        cases.push(Mutation {
+            applied: vec![Applied {
+                field: "metadata.annotations.batchguard.io/keep".into(),
+                path: vec!["metadata", "annotations", "batchguard.io/keep~x", "q\"uote"],
+                op: PatchOp::Add,
+                value: json!("a \"b\" \\ c\n"),
+                warning: String::new(),
+            }],
+        });
+        for m in cases {
+            let expected = serde_json::to_vec(&m.patch()).expect("json");
+            assert_eq!(
+                String::from_utf8_lossy(&m.patch_json()),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
+
+    #[test]
+    fn evidence_keep_matches_the_last_key_or_the_dotted_path() {
+        let annotated = |keep: &str| json!({"metadata": {"annotations": {KEEP_ANNOTATION: keep}}});
+        let path = ["spec", "jobTemplate", "spec", "activeDeadlineSeconds"];
+        for (keep, chose) in [
+            ("activeDeadlineSeconds", true),
+            ("spec.jobTemplate.spec.activeDeadlineSeconds", true),
+            (" x , spec.jobTemplate.spec.activeDeadlineSeconds ", true),
+            ("spec.jobTemplate.spec", false),
+            ("spec.jobTemplate.spec.activeDeadlineSecondsX", false),
+            ("spec.jobTemplate.specXactiveDeadlineSeconds", false),
+            ("jobTemplate.spec.activeDeadlineSeconds", false),
+            ("", false),
+        ] {
+            let object = annotated(keep);
+            assert_eq!(Evidence::of(&object).chose(&path), chose, "{keep:?}");
+        }
     }
 }

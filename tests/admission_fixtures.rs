@@ -938,7 +938,11 @@ fn bad_input_is_an_error_or_a_well_formed_review_never_a_panic() {
         .expect("utf-8")
         .replace(
             r#""concurrencyPolicy":"Allow""#,
-            &format!(r#""concurrencyPolicy":{}1{}"#, "[".repeat(50_000), "]".repeat(50_000)),
+            &format!(
+                r#""concurrencyPolicy":{}1{}"#,
+                "[".repeat(50_000),
+                "]".repeat(50_000)
+            ),
         );
     assert!(deep_in_object.len() > 100_000);
 
