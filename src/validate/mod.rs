@@ -539,7 +539,16 @@ impl Judge<'_> {
             _ => None,
         };
         match (node, child) {
-            (Value::Object(_), _) => self.spans.key(&child_path),
+            // A block mapping starts at its first key in the source (a Value's keys are
+            // not kept in source order).
+            (Value::Object(m), _) => m
+                .keys()
+                .filter_map(|k| {
+                    child_path.pop();
+                    child_path.push(Segment::Key(k.clone()));
+                    self.spans.key(&child_path)
+                })
+                .min(),
             (_, Some(child)) => self.start_of(child, &child_path),
             _ => None,
         }
@@ -941,6 +950,26 @@ mod tests {
             vec![finding("s", Origin::Api, &["spec", "schedule"])],
         );
         assert_eq!((placed[0].line, placed[0].column), (6, 15));
+    }
+
+    #[test]
+    fn a_block_mapping_starts_at_its_first_key_in_the_source() {
+        // `name` is first in the source but not in key order; `zeta` sorts last but is first.
+        let src = "kind: Job\nspec:\n  template:\n    spec:\n      containers:\n      - zeta: 1\n        name: c\n        image: busybox\n";
+        let placed = place_in(
+            src,
+            &[],
+            &Policy::default(),
+            vec![finding(
+                "c",
+                Origin::Api,
+                &["spec", "template", "spec", "containers", "0"],
+            )],
+        );
+        assert_eq!((placed[0].line, placed[0].column), (6, 9));
+        let list = "kind: List\nitems:\n- zeta: 1\n  kind: CronJob\n  apiVersion: batch/v1\n";
+        let r = check(list);
+        assert_eq!(r[0].line, 3);
     }
 
     #[test]
