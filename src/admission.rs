@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::config::{Mode, Policy, IGNORE_ANNOTATION};
 use crate::cron::go_quote;
+use crate::jsonw;
 use crate::rules::{Context, Finding, Kind, Operation, Origin, Severity};
 
 /// The only AdmissionReview version batchguard reads and writes.
@@ -910,78 +911,6 @@ impl Response {
         }
         out.extend_from_slice(b"}}");
         out
-    }
-}
-
-/// Writing JSON texts into a byte buffer.
-mod jsonw {
-    use base64::Engine as _;
-
-    /// `s` as a JSON string, escaped exactly as serde_json escapes it. Text with nothing to
-    /// escape (nearly all of it) is copied whole.
-    pub(super) fn string(out: &mut Vec<u8>, s: &str) {
-        let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
-        // Whole chunks, without an early exit, so the check compiles to vector code.
-        let plain = s
-            .as_bytes()
-            .chunks(32)
-            .all(|c| !c.iter().fold(false, |any, &b| any | needs_escape(b)));
-        if plain {
-            out.reserve(s.len() + 2);
-            out.push(b'"');
-            out.extend_from_slice(s.as_bytes());
-            out.push(b'"');
-        } else {
-            serde_json::to_writer(&mut *out, s).expect("a string always serializes");
-        }
-    }
-
-    /// Standard base64 with padding, appended.
-    pub(super) fn base64(out: &mut Vec<u8>, bytes: &[u8]) {
-        let start = out.len();
-        let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
-        out.resize(start + len, 0);
-        let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(bytes, &mut out[start..])
-            .unwrap_or(0);
-        out.truncate(start + written);
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use base64::Engine as _;
-
-        #[test]
-        fn strings_are_escaped_as_serde_json_escapes_them() {
-            let mut all: String = (0u8..0x80).map(char::from).collect();
-            all.push_str("é€😀\u{7f}\u{2028}");
-            let long_plain = "x".repeat(100);
-            let late_quote = format!("{}\"", "y".repeat(70));
-            for s in [
-                "",
-                "plain",
-                "a\"b",
-                "back\\slash",
-                "tab\tnew\nline",
-                &all,
-                &long_plain,
-                &late_quote,
-            ] {
-                let mut out = Vec::new();
-                super::string(&mut out, s);
-                assert_eq!(out, serde_json::to_vec(s).expect("json"), "{s:?}");
-            }
-        }
-
-        #[test]
-        fn base64_appends_standard_padded() {
-            for input in [&b""[..], b"a", b"ab", b"abc", b"[{\"op\":\"add\"}]"] {
-                let mut out = b"x".to_vec();
-                super::base64(&mut out, input);
-                let expected = format!("x{}", base64::engine::general_purpose::STANDARD.encode(input));
-                assert_eq!(out, expected.as_bytes());
-            }
-        }
     }
 }
 

@@ -90,17 +90,15 @@ impl Mutation {
             for token in &a.path {
                 pointer.push('/');
                 // RFC 6901: `~` is `~0` and `/` is `~1` inside a token.
-                for c in token.chars() {
-                    match c {
-                        '~' => pointer.push_str("~0"),
-                        '/' => pointer.push_str("~1"),
-                        c => pointer.push(c),
-                    }
+                if token.contains(['~', '/']) {
+                    pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    pointer.push_str(token);
                 }
             }
-            serde_json::to_writer(&mut out, &pointer).expect("a string always serializes");
+            crate::jsonw::string(&mut out, &pointer);
             out.extend_from_slice(b",\"value\":");
-            serde_json::to_writer(&mut out, &a.value).expect("a JSON value always serializes");
+            crate::jsonw::value(&mut out, &a.value);
             out.push(b'}');
         }
         out.push(b']');
