@@ -7,13 +7,15 @@
 #   bench/cpu.sh baseline              # bench/baseline_server.rs, fixed answer
 #   bench/cpu.sh baseline-parse-json   # the baseline parsing the body into a Value
 #   BIN=/path/to/other/batchguard bench/cpu.sh serve
+#   WEBHOOK=validate bench/cpu.sh serve   # /validate instead of /mutate
 #
 # Uses the certificates bench/run.sh made under bench/out/certs/dev (run it once first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WHICH=${1:?usage: bench/cpu.sh serve|baseline|baseline-parse-json}
 DURATION=${DURATION:-8s}
-BODY_FILE=${BODY_FILE:-tests/data/admission/cronjob-create.mutate.json}
+WEBHOOK=${WEBHOOK:-mutate}
+BODY_FILE=${BODY_FILE:-tests/data/admission/cronjob-create.$WEBHOOK.json}
 TARGET=${CARGO_TARGET_DIR:-target}
 BIN=${BIN:-$TARGET/release/batchguard}
 BASELINE=${BASELINE:-$TARGET/release/examples/baseline-server}
@@ -33,7 +35,7 @@ trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true' EXIT
 sleep 1.5
 ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 T0=$(ticks)
-RESULT=$(wrk -t2 -c32 -d"$DURATION" -s bench/post.lua "https://127.0.0.1:$PORT/mutate?timeout=10s" | grep '^RESULT')
+RESULT=$(wrk -t2 -c32 -d"$DURATION" -s bench/post.lua "https://127.0.0.1:$PORT/$WEBHOOK?timeout=10s" | grep '^RESULT')
 T1=$(ticks)
 HZ=$(getconf CLK_TCK)
 REQUESTS=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$RESULT")

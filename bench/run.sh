@@ -7,6 +7,8 @@
 #
 #   bench/run.sh                      # 10 s, 2 wrk threads, 32 connections each run
 #   DURATION=30s CONNECTIONS=64 bench/run.sh
+#   WEBHOOK=validate bench/run.sh     # POST /validate with the captured CronJob CREATE
+#                                     # sent to the validating webhook
 #
 # Loopback only; each run has a fixed duration; both servers are stopped at the end.
 set -euo pipefail
@@ -15,7 +17,12 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-BODY_FILE=${BODY_FILE:-tests/data/admission/cronjob-create.mutate.json}
+WEBHOOK=${WEBHOOK:-mutate}
+case "$WEBHOOK" in
+  mutate|validate) ;;
+  *) echo "WEBHOOK must be mutate or validate, not $WEBHOOK" >&2; exit 2 ;;
+esac
+BODY_FILE=${BODY_FILE:-tests/data/admission/cronjob-create.$WEBHOOK.json}
 SERVE_PORT=${SERVE_PORT:-18443}
 METRICS_PORT=${METRICS_PORT:-19090}
 BASELINE_PORT=${BASELINE_PORT:-18444}
@@ -64,15 +71,15 @@ load() { # name url pid
   2>"$OUT/serve.log" &
 SERVE_PID=$!
 PIDS+=("$SERVE_PID")
-wait_https "https://127.0.0.1:$SERVE_PORT/mutate?timeout=10s"
-SERVE_RESULT=$(load serve "https://127.0.0.1:$SERVE_PORT/mutate?timeout=10s" "$SERVE_PID")
+wait_https "https://127.0.0.1:$SERVE_PORT/$WEBHOOK?timeout=10s"
+SERVE_RESULT=$(load serve "https://127.0.0.1:$SERVE_PORT/$WEBHOOK?timeout=10s" "$SERVE_PID")
 kill "$SERVE_PID"; wait "$SERVE_PID" || true
 
 "$BASELINE" "127.0.0.1:$BASELINE_PORT" "$OUT/certs/dev/tls.crt" "$OUT/certs/dev/tls.key" 2>"$OUT/baseline.log" &
 BASELINE_PID=$!
 PIDS+=("$BASELINE_PID")
-wait_https "https://127.0.0.1:$BASELINE_PORT/mutate?timeout=10s"
-BASELINE_RESULT=$(load baseline "https://127.0.0.1:$BASELINE_PORT/mutate?timeout=10s" "$BASELINE_PID")
+wait_https "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s"
+BASELINE_RESULT=$(load baseline "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s" "$BASELINE_PID")
 kill "$BASELINE_PID"; wait "$BASELINE_PID" || true
 
 # The baseline again, parsing the body into a serde_json::Value first: the JSON cost alone.
@@ -80,13 +87,13 @@ kill "$BASELINE_PID"; wait "$BASELINE_PID" || true
   2>"$OUT/baseline-parse.log" &
 PARSE_PID=$!
 PIDS+=("$PARSE_PID")
-wait_https "https://127.0.0.1:$BASELINE_PORT/mutate?timeout=10s"
-PARSE_RESULT=$(load baseline-parse-json "https://127.0.0.1:$BASELINE_PORT/mutate?timeout=10s" "$PARSE_PID")
+wait_https "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s"
+PARSE_RESULT=$(load baseline-parse-json "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s" "$PARSE_PID")
 kill "$PARSE_PID"; wait "$PARSE_PID" || true
 
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 {
-  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, POST $BODY_FILE, HTTPS keep-alive, $(nproc) CPUs"
+  echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, POST /$WEBHOOK $BODY_FILE, HTTPS keep-alive, $(nproc) CPUs"
   echo
   echo "| server | requests/s | p50 | p99 | errors | peak RSS | throughput vs baseline |"
   echo "|---|---|---|---|---|---|---|"
