@@ -348,6 +348,11 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
             location: Vec::new(),
         });
     }
+    // Nearly every object is well typed (always, for one an API server sends to the
+    // webhook): say so without building a path for every field on the way.
+    if struct_ok(obj, schema) {
+        return None;
+    }
     let err = walk_struct(
         obj,
         schema,
@@ -393,6 +398,60 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// Whether [`walk_struct`] finds no error: the same checks, in any order, building nothing.
+fn struct_ok(v: &Value, schema: &'static Schema) -> bool {
+    let Some(map) = v.as_object() else {
+        return true;
+    };
+    map.iter().all(
+        |(key, child)| match schema.fields.iter().find(|(k, _)| k == key) {
+            Some((_, ty)) => ok(child, *ty),
+            None => true,
+        },
+    )
+}
+
+/// Whether [`walk`] finds no error.
+fn ok(v: &Value, ty: Ty) -> bool {
+    match (ty, v) {
+        (_, Value::Null) => true,
+        (Ty::Int32 | Ty::Int64, Value::Number(n)) => int_fits(n, ty),
+        (Ty::Int32 | Ty::Int64, _) => false,
+        (Ty::Bool, v) => v.is_boolean(),
+        (Ty::Str(_), v) => v.is_string(),
+        (Ty::StrMap, Value::Object(m)) => m.values().all(|i| i.is_string() || i.is_null()),
+        (Ty::StrMap, _) => false,
+        (Ty::Struct(schema), Value::Object(_)) => struct_ok(v, schema),
+        (Ty::Struct(_), _) => false,
+        (Ty::Slice(_, elem), Value::Array(items)) => items.iter().all(|item| match (elem, item) {
+            (Ty::Struct(schema), Value::Object(_)) => struct_ok(item, schema),
+            (Ty::Struct(_), Value::Null) => true,
+            (Ty::Struct(_), _) => false,
+            (other, item) => ok(item, *other),
+        }),
+        (Ty::Slice(..), _) => false,
+    }
+}
+
+/// An integer field's value fits its Go type (`int32` or `int64`).
+fn int_fits(n: &serde_json::Number, ty: Ty) -> bool {
+    let (min, max) = match ty {
+        Ty::Int32 => (i32::MIN as i128, i32::MAX as i128),
+        _ => (i64::MIN as i128, i64::MAX as i128),
+    };
+    let int = if let Some(i) = n.as_i64() {
+        Some(i as i128)
+    } else if let Some(u) = n.as_u64() {
+        Some(u as i128)
+    } else {
+        // kubectl re-marshals YAML floats, so 5.0 arrives as 5.
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e30)
+            .map(|f| f as i128)
+    };
+    int.is_some_and(|i| i >= min && i <= max)
+}
+
 /// Checks a struct value: it must be an object, then each known field in sorted key order.
 fn walk_struct(v: &Value, schema: &'static Schema, p: &FieldPath, stack: &[&str]) -> Option<TypeError> {
     let map = v.as_object()?;
@@ -432,27 +491,10 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
     };
     match ty {
         Ty::Int32 | Ty::Int64 => {
-            let (go_type, min, max) = match ty {
-                Ty::Int32 => ("int32", i32::MIN as i128, i32::MAX as i128),
-                _ => ("int64", i64::MIN as i128, i64::MAX as i128),
-            };
+            let go_type = if matches!(ty, Ty::Int32) { "int32" } else { "int64" };
             match v {
-                Value::Number(n) => {
-                    let int = if let Some(i) = n.as_i64() {
-                        Some(i as i128)
-                    } else if let Some(u) = n.as_u64() {
-                        Some(u as i128)
-                    } else {
-                        // kubectl re-marshals YAML floats, so 5.0 arrives as 5.
-                        n.as_f64()
-                            .filter(|f| f.fract() == 0.0 && f.abs() < 1e30)
-                            .map(|f| f as i128)
-                    };
-                    match int {
-                        Some(i) if i >= min && i <= max => None,
-                        _ => mismatch(format!("number {}", number_text(n)), go_type),
-                    }
-                }
+                Value::Number(n) if int_fits(n, ty) => None,
+                Value::Number(n) => mismatch(format!("number {}", number_text(n)), go_type),
                 other => mismatch(json_kind(other).to_string(), go_type),
             }
         }
@@ -533,6 +575,83 @@ mod tests {
 
     fn msg(kind: Kind, v: Value) -> Option<(String, String)> {
         check(kind, &v).map(|f| (f.field, f.message))
+    }
+
+    /// The fast check and the path-building walk agree on every corpus manifest, and on
+    /// each of them with every node in turn replaced by a value of each JSON type.
+    #[test]
+    fn fast_check_agrees_with_the_walk() {
+        fn nodes(v: &Value, at: String, out: &mut Vec<String>) {
+            out.push(at.clone());
+            match v {
+                Value::Object(m) => m.iter().for_each(|(k, c)| nodes(c, format!("{at}/{k}"), out)),
+                Value::Array(a) => a
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, c)| nodes(c, format!("{at}/{i}"), out)),
+                _ => {}
+            }
+        }
+        let root = || FieldPath {
+            api: String::new(),
+            loc: Vec::new(),
+        };
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/manifests-corpus/manifests"
+        );
+        let replacements = [
+            json!(null),
+            json!("x"),
+            json!(7),
+            json!(-2147483649i64),
+            json!(2147483648u64),
+            json!(u64::MAX),
+            json!(1.5),
+            json!(3.0),
+            json!(true),
+            json!([]),
+            json!([1, "a", null, {}]),
+            json!({}),
+            json!({"a": 1}),
+        ];
+        let (mut checked, mut errors) = (0, 0);
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("corpus")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        for path in files.iter().step_by(7) {
+            let text = std::fs::read_to_string(path).expect("manifest");
+            let Some(Ok(doc)) = crate::yaml::parse_stream(&text).into_iter().next() else {
+                continue;
+            };
+            let Some(object) = doc.value else { continue };
+            let mut at = Vec::new();
+            nodes(&object, String::new(), &mut at);
+            for schema in [&JOB, &CRONJOB] {
+                let mut agree = |v: &Value| {
+                    let walked = walk_struct(v, schema, &root(), &[]).is_none();
+                    assert_eq!(struct_ok(v, schema), walked, "{}: {v}", path.display());
+                    checked += 1;
+                    errors += usize::from(!walked);
+                };
+                agree(&object);
+                for pointer in &at {
+                    for r in &replacements {
+                        let mut variant = object.clone();
+                        if let Some(node) = variant.pointer_mut(pointer) {
+                            *node = r.clone();
+                            agree(&variant);
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 10_000 && errors > 1_000,
+            "{checked} checked, {errors} with errors"
+        );
     }
 
     #[test]
