@@ -23,47 +23,64 @@ impl FieldPath {
 
     /// A struct field: `a.b`.
     pub fn child(&self, key: &str) -> FieldPath {
-        let mut loc = self.loc.clone();
-        loc.push(Segment::Key(key.to_string()));
+        if self.api.is_empty() {
+            return FieldPath {
+                api: key.to_string(),
+                loc: self.extended([Segment::Key(key.to_string())]),
+            };
+        }
         FieldPath {
-            api: if self.api.is_empty() {
-                key.to_string()
-            } else {
-                format!("{}.{key}", self.api)
-            },
-            loc,
+            api: self.api_with(&[".", key]),
+            loc: self.extended([Segment::Key(key.to_string())]),
         }
     }
 
     /// A list element: `a[3]`.
     pub fn index(&self, i: usize) -> FieldPath {
-        let mut loc = self.loc.clone();
-        loc.push(Segment::Index(i));
         FieldPath {
-            api: format!("{}[{i}]", self.api),
-            loc,
+            api: self.api_with(&["[", &i.to_string(), "]"]),
+            loc: self.extended([Segment::Index(i)]),
         }
     }
 
     /// A map entry: `labels[app]` (apimachinery prints keys unquoted).
     pub fn key(&self, key: &str) -> FieldPath {
-        let mut loc = self.loc.clone();
-        loc.push(Segment::Key(key.to_string()));
         FieldPath {
-            api: format!("{}[{key}]", self.api),
-            loc,
+            api: self.api_with(&["[", key, "]"]),
+            loc: self.extended([Segment::Key(key.to_string())]),
         }
     }
 
     /// A field whose printed name differs from where it is stored: the pod template's
     /// `labels` are printed as `template.labels` but stored under `template.metadata.labels`.
     pub fn alias(&self, api_key: &str, loc_keys: &[&str]) -> FieldPath {
-        let mut loc = self.loc.clone();
-        loc.extend(loc_keys.iter().map(|k| Segment::Key((*k).to_string())));
         FieldPath {
-            api: format!("{}.{api_key}", self.api),
-            loc,
+            api: self.api_with(&[".", api_key]),
+            loc: self.extended(loc_keys.iter().map(|k| Segment::Key((*k).to_string()))),
         }
+    }
+
+    /// `api` followed by `parts`, allocated once (paths are built for every field a rule
+    /// visits, so `format!` here was a tenth of a review).
+    fn api_with(&self, parts: &[&str]) -> String {
+        let mut api = String::with_capacity(self.api.len() + parts.iter().map(|p| p.len()).sum::<usize>());
+        api.push_str(&self.api);
+        for p in parts {
+            api.push_str(p);
+        }
+        api
+    }
+
+    /// `loc` followed by `more`, allocated once.
+    fn extended<I: IntoIterator<Item = Segment>>(&self, more: I) -> Vec<Segment>
+    where
+        I::IntoIter: ExactSizeIterator,
+    {
+        let more = more.into_iter();
+        let mut loc = Vec::with_capacity(self.loc.len() + more.len());
+        loc.extend(self.loc.iter().cloned());
+        loc.extend(more);
+        loc
     }
 }
 
