@@ -7,7 +7,7 @@
 //! update the stored object), the policy's `defaults:` section and "now" in, a patch out.
 
 use chrono::{DateTime, Utc};
-use json_patch::jsonptr::PointerBuf;
+use json_patch::jsonptr::{PointerBuf, Token};
 use json_patch::{AddOperation, Patch, PatchOperation, ReplaceOperation};
 use serde_json::{Map, Value};
 
@@ -89,12 +89,8 @@ impl Mutation {
             let mut pointer = String::with_capacity(a.path.iter().map(|t| t.len() + 1).sum());
             for token in &a.path {
                 pointer.push('/');
-                // RFC 6901: `~` is `~0` and `/` is `~1` inside a token.
-                if token.contains(['~', '/']) {
-                    pointer.push_str(&token.replace('~', "~0").replace('/', "~1"));
-                } else {
-                    pointer.push_str(token);
-                }
+                // json-patch's own RFC 6901 encoding; it borrows a token with no `~` or `/`.
+                pointer.push_str(Token::new(*token).encoded());
             }
             crate::jsonw::string(&mut out, &pointer);
             out.extend_from_slice(b",\"value\":");
