@@ -48,6 +48,18 @@ pub fn base64(out: &mut Vec<u8>, bytes: &[u8]) {
     out.truncate(start + written);
 }
 
+/// Asserts that `keys` are written in this order in the JSON `text` (each at its first
+/// `"key":`): a parsed `Value` keeps no key order, so contract tests read the text.
+#[cfg(test)]
+pub fn assert_keys_in_order(text: &[u8], keys: &[&str]) {
+    let text = String::from_utf8_lossy(text);
+    let at: Vec<usize> = keys
+        .iter()
+        .map(|k| text.find(&format!("\"{k}\":")).expect("key written"))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+}
+
 #[cfg(test)]
 mod tests {
     use base64::Engine as _;

@@ -49,13 +49,7 @@ mod tests {
             "findings",
         ];
         assert_eq!(first.as_object().expect("object").len(), keys.len());
-        // In this order in the text (a parsed Value keeps no order).
-        let text = String::from_utf8(out.clone()).expect("utf-8");
-        let at: Vec<usize> = keys
-            .iter()
-            .map(|k| text.find(&format!("\"{k}\":")).expect("key written"))
-            .collect();
-        assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+        crate::jsonw::assert_keys_in_order(&out, &keys);
         assert_eq!(first["item"], serde_json::Value::Null);
         assert_eq!(first["status"], "invalid");
         assert_eq!(
