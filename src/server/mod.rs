@@ -831,6 +831,98 @@ mod tests {
         assert_eq!(answer["response"]["uid"], request["request"]["uid"]);
     }
 
+    /// Text logs at `info`: a denial logs one event inside the `review` span, whose prefix
+    /// carries the review's fields; a plain patch logs nothing (its span and event are at
+    /// `debug`), and does at `debug`.
+    #[test]
+    fn review_span_and_event_follow_the_verdict_level() {
+        #[derive(Clone, Default)]
+        struct Buf(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let fixture = |name: &str| {
+            std::fs::read(format!(
+                "{}/tests/data/admission/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .expect("fixture")
+        };
+        let create = fixture("cronjob-create.validate.json");
+        let bad = String::from_utf8(create)
+            .expect("utf-8")
+            .replace(r#""*/5 * * * *""#, r#""not a schedule""#);
+        let patch = fixture("cronjob-create.mutate.json");
+        let logs = |level: &str| {
+            let buf = Buf::default();
+            let writer = buf.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            tracing::subscriber::with_default(subscriber, || {
+                let app = router(State::new(Policy::default(), None));
+                runtime.block_on(async {
+                    for (path, body) in [("/validate", bad.as_bytes().to_vec()), ("/mutate", patch.clone())] {
+                        use tower::ServiceExt as _;
+                        let req = axum::http::Request::post(path)
+                            .header(header::CONTENT_TYPE, "application/json")
+                            .body(axum::body::Body::from(body))
+                            .expect("request");
+                        let resp = app.clone().oneshot(req).await.expect("infallible");
+                        assert_eq!(resp.status(), StatusCode::OK);
+                    }
+                });
+            });
+            let text =
+                String::from_utf8(buf.0.lock().unwrap_or_else(|e| e.into_inner()).clone()).expect("utf-8");
+            text.lines()
+                .filter(|l| l.contains("admission review"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let info = logs("info");
+        assert_eq!(info.len(), 1, "{info:?}");
+        assert!(
+            info[0].contains(" INFO review{webhook=\"validate\" uid="),
+            "{}",
+            info[0]
+        );
+        assert!(
+            info[0].contains(
+                r#"kind="CronJob" namespace="default" name="cj-create" operation="CREATE" verdict="denied"}"#
+            ),
+            "{}",
+            info[0]
+        );
+        let debug = logs("debug");
+        assert_eq!(debug.len(), 2, "{debug:?}");
+        assert!(
+            debug[1].contains(" DEBUG review{webhook=\"mutate\""),
+            "{}",
+            debug[1]
+        );
+        assert!(
+            debug[1].contains(r#"verdict="patched"}"#) && debug[1].contains("spec.concurrencyPolicy"),
+            "{}",
+            debug[1]
+        );
+    }
+
     #[test]
     fn accepts_json_with_a_charset() {
         assert!(check_content_type(&headers(Some("application/json"))).is_ok());
