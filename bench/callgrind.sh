@@ -6,6 +6,8 @@
 #   bench/callgrind.sh serve              # the release `batchguard serve`, POST /mutate
 #   bench/callgrind.sh baseline           # bench/baseline_server.rs, fixed answer
 #   WEBHOOK=validate bench/callgrind.sh serve
+#   CG_OUT=bench/out/cg bench/callgrind.sh serve   # keep the profile, then:
+#   callgrind_annotate --inclusive=yes bench/out/cg/cg.out.* | less
 #
 # Needs valgrind, wrk, and the certificates bench/run.sh made under bench/out/certs/dev.
 set -euo pipefail
@@ -37,3 +39,8 @@ sleep 2
 N=$(sed 's/.* requests=\([0-9]*\).*/\1/' <<<"$RESULT")
 TOTAL=$(cat "$OUT"/cg.out* | awk '/^summary:/ {s += $2} END {printf "%d", s}')
 echo "$WHICH /$WEBHOOK: $N requests, $((TOTAL / N)) instructions per request"
+if [ -n "${CG_OUT:-}" ]; then
+  mkdir -p "$CG_OUT"
+  cp "$OUT"/cg.out* "$CG_OUT"/
+  echo "profile kept in $CG_OUT"
+fi
