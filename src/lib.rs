@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod cron;
 pub mod defaults;
+pub(crate) mod jsonscan;
 pub(crate) mod jsonw;
 pub mod rules;
 pub mod schedule;
