@@ -2,8 +2,9 @@
 //! and warn mode, with no HTTP in sight. The server wraps [`review`]; every decision the
 //! webhook makes is taken here, so it can be tested on the captured requests byte for byte.
 //!
-//! The request is read with a lean serde view of `admission.k8s.io/v1` (kube's
-//! [`GroupVersionKind`] and [`Operation`], the objects as plain JSON for the rules), and the
+//! The request is read as a lean view of `admission.k8s.io/v1` (kube's [`GroupVersionKind`]
+//! and [`Operation`], the objects as plain JSON for the rules): by the byte scanner in
+//! `jsonscan` when it can vouch for the body, else by serde_json with the same view. The
 //! response is written by hand: kube 5's `AdmissionResponse` serializes `patch` as an array
 //! of numbers instead of base64 (kube-rs#1781), always emits a `status` and answers
 //! unreadable requests as v1beta1 with an empty uid (kube-rs#1904). See

@@ -247,6 +247,7 @@ impl<'a> Scan<'a> {
 
     /// The index of the first `"`, `\` or control character at or after `i` (or the
     /// text's length), eight bytes at a time.
+    #[inline(always)]
     fn plain_run(&self, mut i: usize) -> usize {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -421,6 +422,7 @@ impl<'a> Scan<'a> {
     }
 
     /// At the opening quote `i`, checks a string and answers the index after it.
+    #[inline(always)]
     fn skip_string(&self, i: usize) -> Scanned<usize> {
         let b = self.bytes();
         let mut i = i + 1;
