@@ -600,19 +600,23 @@ impl<'de> serde::de::Visitor<'de> for ApplyEntry {
                 }
             }
         }
-        let Some(operation) = operation.filter(|o| o == "Apply") else {
-            return Ok(None);
-        };
-        let mut entry = serde_json::Map::new();
-        entry.insert("operation".into(), operation);
-        if let Some(s) = subresource {
-            entry.insert("subresource".into(), s);
-        }
-        if let Some(f) = fields {
-            entry.insert("fieldsV1".into(), f);
-        }
-        Ok(Some(Value::Object(entry)))
+        Ok(apply_entry(operation, subresource, fields))
     }
+}
+
+/// What is kept of a managedFields entry: `operation`, `subresource` and `fieldsV1`, for an
+/// Apply entry only.
+fn apply_entry(operation: Option<Value>, subresource: Option<Value>, fields: Option<Value>) -> Option<Value> {
+    let operation = operation.filter(|o| o == "Apply")?;
+    let mut entry = serde_json::Map::new();
+    entry.insert("operation".into(), operation);
+    if let Some(s) = subresource {
+        entry.insert("subresource".into(), s);
+    }
+    if let Some(f) = fields {
+        entry.insert("fieldsV1".into(), f);
+    }
+    Some(Value::Object(entry))
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
@@ -666,7 +670,10 @@ fn parse_with_serde<R: Reads>(body: &[u8]) -> Result<Envelope<Request>, ReviewEr
 /// [`jsonscan`]: about a quarter of the instructions. Anything the scanner cannot vouch
 /// for, including every error, bails to [`parse_with_serde`].
 mod fast {
-    use super::{jsonscan, ApiOperation, Envelope, GroupVersionKind, Level, MutationInputs, Request, Value};
+    use super::{
+        apply_entry, jsonscan, ApiOperation, Envelope, GroupVersionKind, Level, MutationInputs, Request,
+        Value,
+    };
     use jsonscan::{Bail, Scan, Scanned};
 
     pub(super) fn envelope(body: &[u8], whole: bool) -> Scanned<Envelope<Request>> {
@@ -794,7 +801,7 @@ mod fast {
                 let mut members = s.array()?;
                 while s.element(&mut members)? {
                     if level == Level::ManagedFields {
-                        out.extend(apply_entry(s)?);
+                        out.extend(read_apply_entry(s)?);
                     } else {
                         out.push(lean(s, Level::Other, whole)?);
                     }
@@ -806,7 +813,7 @@ mod fast {
     }
 
     /// As [`super::ApplyEntry`].
-    fn apply_entry(s: &mut Scan) -> Scanned<Option<Value>> {
+    fn read_apply_entry(s: &mut Scan) -> Scanned<Option<Value>> {
         if s.peek()? != b'{' {
             s.skip()?;
             return Ok(None);
@@ -824,18 +831,7 @@ mod fast {
                 _ => s.skip()?,
             }
         }
-        let Some(operation) = operation.filter(|o| o == "Apply") else {
-            return Ok(None);
-        };
-        let mut entry = serde_json::Map::new();
-        entry.insert("operation".into(), operation);
-        if let Some(s) = subresource {
-            entry.insert("subresource".into(), s);
-        }
-        if let Some(f) = fields {
-            entry.insert("fieldsV1".into(), f);
-        }
-        Ok(Some(Value::Object(entry)))
+        Ok(apply_entry(operation, subresource, fields))
     }
 }
 
