@@ -667,8 +667,9 @@ fn parse_with_serde<R: Reads>(body: &[u8]) -> Result<Envelope<Request>, ReviewEr
 }
 
 /// The same read as [`Wire`] and [`Lean`] through serde_json, straight off the bytes with
-/// [`jsonscan`]: about a quarter of the instructions. Anything the scanner cannot vouch
-/// for, including every error, bails to [`parse_with_serde`].
+/// [`jsonscan`] (37k instead of 45k instructions for the captured CronJob CREATE on
+/// `/mutate`). Anything the scanner cannot vouch for, including every error, bails to
+/// [`parse_with_serde`].
 mod fast {
     use super::{
         apply_entry, jsonscan, ApiOperation, Envelope, GroupVersionKind, Level, MutationInputs, Request,
