@@ -6,7 +6,12 @@
 //! and answers with the request's uid, as the server branch's stand-in admission core does:
 //! the gap between that and `batchguard serve` is what the HTTP shell itself costs.
 //!
-//! Usage: `baseline-server <listen addr> <cert.pem> <key.pem> [fixed|parse-json]`
+//! With `check-json` it only checks that the body is well-formed JSON (serde_json's
+//! `IgnoredAny`: no allocation, no tree) and still answers the fixed review. Any webhook must
+//! at least do that much before it can answer, so this mode is the floor for a server that
+//! reads its input at all.
+//!
+//! Usage: `baseline-server <listen addr> <cert.pem> <key.pem> [fixed|check-json|parse-json]`
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -23,13 +28,15 @@ const ANSWER: &[u8] = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionR
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: baseline-server <listen addr> <cert.pem> <key.pem> [fixed|parse-json]";
+    let usage =
+        "usage: baseline-server <listen addr> <cert.pem> <key.pem> [fixed|check-json|parse-json]";
     let listen: SocketAddr = args.next().context(usage)?.parse().context("listen address")?;
     let cert = args.next().context(usage)?;
     let key = args.next().context(usage)?;
-    let parse = match args.next().as_deref() {
-        None | Some("fixed") => false,
-        Some("parse-json") => true,
+    let mode = match args.next().as_deref() {
+        None | Some("fixed") => Mode::Fixed,
+        Some("check-json") => Mode::CheckJson,
+        Some("parse-json") => Mode::ParseJson,
         Some(_) => anyhow::bail!(usage),
     };
     let pair = batchguard::server::tls::load_pair(cert.as_ref(), key.as_ref())?;
@@ -51,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
             let Ok(tls) = acceptor.accept(tcp).await else {
                 return;
             };
-            let service = hyper::service::service_fn(move |req| answer(req, parse));
+            let service = hyper::service::service_fn(move |req| answer(req, mode));
             let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(tls), service)
                 .await;
@@ -59,13 +66,20 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn answer(req: Request<Incoming>, parse: bool) -> Result<Response<Full<Bytes>>, Infallible> {
+#[derive(Clone, Copy)]
+enum Mode {
+    Fixed,
+    CheckJson,
+    ParseJson,
+}
+
+async fn answer(req: Request<Incoming>, mode: Mode) -> Result<Response<Full<Bytes>>, Infallible> {
     // Read the whole body, as the webhook must.
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };
-    let answer = if parse {
+    let answer = if let Mode::ParseJson = mode {
         let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let uid = review["request"]["uid"].clone();
         let answer = serde_json::json!({
@@ -75,6 +89,13 @@ async fn answer(req: Request<Incoming>, parse: bool) -> Result<Response<Full<Byt
         });
         Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
     } else {
+        if let Mode::CheckJson = mode {
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
+                let mut response = Response::new(Full::new(Bytes::from_static(b"not JSON\n")));
+                *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
+                return Ok(response);
+            }
+        }
         Bytes::from_static(ANSWER)
     };
     let mut response = Response::new(Full::new(answer));

@@ -2,8 +2,9 @@
 # Loads `batchguard serve` and the baseline server (bench/baseline_server.rs: same TLS and
 # HTTP stack, fixed answer, no parsing) with the same captured CronJob CREATE review over
 # HTTPS keep-alive, one after the other, and prints requests/s, p50, p99 and peak RSS.
-# A third run loads the baseline in `parse-json` mode (it parses the body into a
-# serde_json::Value before answering), to separate the JSON cost from the server's own.
+# Two more runs load the baseline in `check-json` mode (it checks that the body is JSON, with
+# no tree and no allocation) and in `parse-json` mode (it parses the body into a
+# serde_json::Value), to separate the cost of reading JSON from the server's own.
 #
 #   bench/run.sh                      # 10 s, 2 wrk threads, 32 connections each run
 #   DURATION=30s CONNECTIONS=64 bench/run.sh
@@ -82,14 +83,19 @@ wait_https "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s"
 BASELINE_RESULT=$(load baseline "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s" "$BASELINE_PID")
 kill "$BASELINE_PID"; wait "$BASELINE_PID" || true
 
-# The baseline again, parsing the body into a serde_json::Value first: the JSON cost alone.
-"$BASELINE" "127.0.0.1:$BASELINE_PORT" "$OUT/certs/dev/tls.crt" "$OUT/certs/dev/tls.key" parse-json \
-  2>"$OUT/baseline-parse.log" &
-PARSE_PID=$!
-PIDS+=("$PARSE_PID")
-wait_https "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s"
-PARSE_RESULT=$(load baseline-parse-json "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s" "$PARSE_PID")
-kill "$PARSE_PID"; wait "$PARSE_PID" || true
+# The baseline again in its two reading modes: `check-json` only checks that the body is
+# JSON (the least any webhook must do), `parse-json` parses it into a serde_json::Value.
+baseline_mode() { # mode
+  "$BASELINE" "127.0.0.1:$BASELINE_PORT" "$OUT/certs/dev/tls.crt" "$OUT/certs/dev/tls.key" "$1" \
+    2>"$OUT/baseline-$1.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  wait_https "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s"
+  load "baseline-$1" "https://127.0.0.1:$BASELINE_PORT/$WEBHOOK?timeout=10s" "$pid"
+  kill "$pid"; wait "$pid" || true
+}
+CHECK_RESULT=$(baseline_mode check-json)
+PARSE_RESULT=$(baseline_mode parse-json)
 
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 {
@@ -97,7 +103,7 @@ field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
   echo
   echo "| server | requests/s | p50 | p99 | errors | peak RSS | throughput vs baseline |"
   echo "|---|---|---|---|---|---|---|"
-  for r in "$SERVE_RESULT" "$BASELINE_RESULT" "$PARSE_RESULT"; do
+  for r in "$SERVE_RESULT" "$BASELINE_RESULT" "$CHECK_RESULT" "$PARSE_RESULT"; do
     name=${r%% *}
     awk -v n="$name" -v rps="$(field "$r" rps)" -v p50="$(field "$r" p50_us)" -v p99="$(field "$r" p99_us)" \
       -v err="$(field "$r" errors)" -v non2xx="$(field "$r" non2xx)" -v rss="$(field "$r" rss_kib)" \
