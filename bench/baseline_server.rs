@@ -28,8 +28,7 @@ const ANSWER: &[u8] = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionR
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let usage =
-        "usage: baseline-server <listen addr> <cert.pem> <key.pem> [fixed|check-json|parse-json]";
+    let usage = "usage: baseline-server <listen addr> <cert.pem> <key.pem> [fixed|check-json|parse-json]";
     let listen: SocketAddr = args.next().context(usage)?.parse().context("listen address")?;
     let cert = args.next().context(usage)?;
     let key = args.next().context(usage)?;

@@ -300,7 +300,9 @@ static CRONJOB: Schema = Schema {
 
 /// One decode failure: where, and Go's description of it.
 struct TypeError {
-    path: FieldPath,
+    /// The field as the API server prints it, and where it lives.
+    api: String,
+    loc: Vec<Segment>,
     /// `number 2147483648`, `string`, `bool`, `array`, `object`.
     value: String,
     go_type: &'static str,
@@ -353,15 +355,7 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
     if struct_ok(obj, schema) {
         return None;
     }
-    let err = walk_struct(
-        obj,
-        schema,
-        &FieldPath {
-            api: String::new(),
-            loc: Vec::new(),
-        },
-        &[],
-    )?;
+    let err = walk_struct(obj, schema, &FieldPath::TOP, &[])?;
     let what = match &err.context {
         Some((st, field)) => format!(
             "json: cannot unmarshal {} into Go struct field {st}.{field} of type {}",
@@ -376,14 +370,14 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
         rule: "decode-error",
         severity: Severity::Error,
         origin: Origin::Api,
-        field: if err.path.api.is_empty() {
+        field: if err.api.is_empty() {
             "(object)".into()
         } else {
-            err.path.api.clone()
+            err.api
         },
         reason: Reason::FieldValueInvalid,
         message: format!("{k} in version \"v1\" cannot be handled as a {k}: {what}"),
-        location: err.path.loc,
+        location: err.loc,
     })
 }
 
@@ -464,11 +458,7 @@ fn walk_struct(v: &Value, schema: &'static Schema, p: &FieldPath, stack: &[&str]
         let child = map.get(key.as_str())?;
         let mut fstack = stack.to_vec();
         fstack.push(key);
-        let cp = if p.api.is_empty() {
-            FieldPath::root(key)
-        } else {
-            p.child(key)
-        };
+        let cp = p.child(key);
         if let Some(e) = walk(child, *ty, &cp, schema.name, &fstack) {
             return Some(e);
         }
@@ -483,7 +473,8 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
     let context = || Some((parent, stack.join(".")));
     let mismatch = |value: String, go_type: &'static str| {
         Some(TypeError {
-            path: p.clone(),
+            api: p.api(),
+            loc: p.loc(),
             value,
             go_type,
             context: context(),
@@ -513,8 +504,10 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
                 for k in keys {
                     let item = m.get(k.as_str())?;
                     if !(item.is_string() || item.is_null()) {
+                        let kp = p.key(k);
                         return Some(TypeError {
-                            path: p.key(k),
+                            api: kp.api(),
+                            loc: kp.loc(),
                             value: json_kind(item).to_string(),
                             go_type: "string",
                             context: context(),
@@ -538,7 +531,8 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
                             Value::Object(_) => walk_struct(item, schema, &ip, stack),
                             Value::Null => None,
                             other => Some(TypeError {
-                                path: ip.clone(),
+                                api: ip.api(),
+                                loc: ip.loc(),
                                 value: json_kind(other).to_string(),
                                 go_type: schema.go_type,
                                 context: context(),
@@ -592,10 +586,6 @@ mod tests {
                 _ => {}
             }
         }
-        let root = || FieldPath {
-            api: String::new(),
-            loc: Vec::new(),
-        };
         let dir = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/data/manifests-corpus/manifests"
@@ -631,7 +621,7 @@ mod tests {
             nodes(&object, String::new(), &mut at);
             for schema in [&JOB, &CRONJOB] {
                 let mut agree = |v: &Value| {
-                    let walked = walk_struct(v, schema, &root(), &[]).is_none();
+                    let walked = walk_struct(v, schema, &FieldPath::TOP, &[]).is_none();
                     assert_eq!(struct_ok(v, schema), walked, "{}: {v}", path.display());
                     checked += 1;
                     errors += usize::from(!walked);

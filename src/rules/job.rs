@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::field::{
     as_bool, as_int, as_str, get, go_int32_slice, go_label_selector, go_pod_failure_policy, go_quoted_list,
-    go_string_map, go_success_policy, quote, semantic_eq, Errs, FieldPath,
+    go_string_map, go_success_policy, quote, semantic_eq, Errs, FieldPath, SPEC,
 };
 use super::{meta, names, Context, Operation};
 use crate::apidefaults::PLACEHOLDER_UID;
@@ -90,10 +90,9 @@ fn generated_selector(job: &Value, require_prefixed: bool, errs: &mut Errs) {
     let uid = uid(job);
     let name = name(job);
     let tmpl_labels = get(job, &["spec", "template", "metadata", "labels"]);
-    let labels_p = FieldPath::root("spec")
-        .child("template")
-        .child("metadata")
-        .child("labels");
+    let template_p = SPEC.child("template");
+    let metadata_p = template_p.child("metadata");
+    let labels_p = metadata_p.child("labels");
     let checked: &[(&str, &str)] = if require_prefixed {
         &[
             (LEGACY_CONTROLLER_UID_LABEL, uid),
@@ -376,9 +375,11 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
         }
     }
     let template = get(spec, &["template"]).unwrap_or(&Value::Null);
-    pod_template(template, &p.child("template"), errs);
+    let template_p = p.child("template");
+    pod_template(template, &template_p, errs);
     let rp = as_str(get(template, &["spec", "restartPolicy"])).unwrap_or_default();
-    let rp_p = p.child("template").child("spec").child("restartPolicy");
+    let pod_spec_p = template_p.child("spec");
+    let rp_p = pod_spec_p.child("restartPolicy");
     if rp == "Always" || rp.is_empty() {
         errs.required(
             "restart-policy-required",

@@ -214,8 +214,9 @@ pub(crate) fn label_selector(sel: &Value, p: &FieldPath, errs: &mut Errs) -> boo
     let before = errs.0.len();
     labels(get(sel, &["matchLabels"]), &p.child("matchLabels"), errs);
     if let Some(exprs) = get(sel, &["matchExpressions"]).and_then(Value::as_array) {
+        let exprs_p = p.child("matchExpressions");
         for (i, e) in exprs.iter().enumerate() {
-            let ep = p.child("matchExpressions").index(i);
+            let ep = exprs_p.index(i);
             let op = as_str(get(e, &["operator"])).unwrap_or_default();
             let values: Vec<&str> = get(e, &["values"])
                 .and_then(Value::as_array)

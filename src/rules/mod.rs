@@ -234,15 +234,15 @@ pub fn check(
 fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Finding> {
     use field::{as_int, as_str, get, FieldPath};
     let mut out = Vec::new();
-    let mut warn = |rule: &'static str, p: FieldPath, message: String| {
+    let mut warn = |rule: &'static str, p: &FieldPath, message: String| {
         out.push(Finding {
             rule,
             severity: Severity::Warning,
             origin: Origin::Api,
-            field: p.api,
+            field: p.api(),
             reason: Reason::FieldValueInvalid,
             message,
-            location: p.loc,
+            location: p.loc(),
         })
     };
     if ctx.operation == Operation::Create {
@@ -251,7 +251,7 @@ fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Fi
         if !problems.is_empty() {
             warn(
                 "name-not-dns-label",
-                FieldPath::root("metadata").child("name"),
+                &FieldPath::root("metadata").child("name"),
                 format!(
                     "this is used in Pod names and hostnames, which can result in surprising behavior; a DNS label is recommended: [{}]",
                     problems.join(" ")
@@ -259,17 +259,11 @@ fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Fi
             );
         }
     }
-    let (spec_keys, path): (&[&str], FieldPath) = match (kind, ctx.operation) {
-        (Kind::Job, _) => (&["spec"], FieldPath::root("spec")),
-        (Kind::CronJob, Operation::Create) => (
-            &["spec", "jobTemplate", "spec"],
-            FieldPath::root("spec").child("jobTemplate").child("spec"),
-        ),
+    let (spec_keys, path): (&[&str], &FieldPath) = match (kind, ctx.operation) {
+        (Kind::Job, _) => (&["spec"], &field::SPEC),
+        (Kind::CronJob, Operation::Create) => (&["spec", "jobTemplate", "spec"], &field::JOB_TEMPLATE_SPEC),
         // Upstream's update warning names the template, not its spec.
-        (Kind::CronJob, Operation::Update) => (
-            &["spec", "jobTemplate", "spec"],
-            FieldPath::root("spec").child("jobTemplate"),
-        ),
+        (Kind::CronJob, Operation::Update) => (&["spec", "jobTemplate", "spec"], &field::JOB_TEMPLATE),
     };
     let spec = get(object, spec_keys);
     // `WarningsOnUpdate` warns only when the generation moved, which `PrepareForUpdate`

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use serde_json::Value;
 
-use super::field::{as_int, as_str, get, not_supported_message, quote, FieldPath};
+use super::field::{self, as_int, as_str, get, not_supported_message, quote, FieldPath};
 use super::{Context, Finding, Kind, Operation, Origin, Reason, Severity};
 use crate::config::{StrictRules, Warnings};
 use crate::cron;
@@ -25,10 +25,10 @@ fn finding(
         rule,
         severity,
         origin,
-        field: p.api.clone(),
+        field: p.api(),
         reason,
         message,
-        location: p.loc.clone(),
+        location: p.loc(),
     }
 }
 
@@ -44,15 +44,12 @@ fn policy_error(rule: &'static str, p: &FieldPath, reason: Reason, message: Stri
 }
 
 /// The Job spec and its API path: the Job's own, or the CronJob's job template.
-fn job_spec(kind: Kind, obj: &Value) -> (&Value, FieldPath) {
+fn job_spec(kind: Kind, obj: &Value) -> (&Value, &'static FieldPath<'static>) {
     match kind {
-        Kind::Job => (
-            get(obj, &["spec"]).unwrap_or(&Value::Null),
-            FieldPath::root("spec"),
-        ),
+        Kind::Job => (get(obj, &["spec"]).unwrap_or(&Value::Null), &field::SPEC),
         Kind::CronJob => (
             get(obj, &["spec", "jobTemplate", "spec"]).unwrap_or(&Value::Null),
-            FieldPath::root("spec").child("jobTemplate").child("spec"),
+            &field::JOB_TEMPLATE_SPEC,
         ),
     }
 }
