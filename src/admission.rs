@@ -781,8 +781,12 @@ mod fast {
         Ok((!value.is_null()).then_some(value))
     }
 
-    /// As [`super::Lean`].
+    /// As [`super::Lean`]. Below the levels it filters, a value is read whole by
+    /// [`Scan::value`].
     fn lean(s: &mut Scan, level: Level, whole: bool) -> Scanned<Value> {
+        if level == Level::Other {
+            return s.value();
+        }
         match s.peek()? {
             b'{' => {
                 let mut out = serde_json::Map::new();
@@ -804,7 +808,7 @@ mod fast {
                     if level == Level::ManagedFields {
                         out.extend(read_apply_entry(s)?);
                     } else {
-                        out.push(lean(s, Level::Other, whole)?);
+                        out.push(s.value()?);
                     }
                 }
                 Ok(Value::Array(out))
