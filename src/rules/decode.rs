@@ -470,16 +470,16 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
     if v.is_null() {
         return None;
     }
-    let context = || Some((parent, stack.join(".")));
-    let mismatch = |value: String, go_type: &'static str| {
+    let error_at = |at: &FieldPath, value: String, go_type: &'static str| {
         Some(TypeError {
-            api: p.api(),
-            loc: p.loc(),
+            api: at.api(),
+            loc: at.loc(),
             value,
             go_type,
-            context: context(),
+            context: Some((parent, stack.join("."))),
         })
     };
+    let mismatch = |value: String, go_type: &'static str| error_at(p, value, go_type);
     match ty {
         Ty::Int32 | Ty::Int64 => {
             let go_type = if matches!(ty, Ty::Int32) { "int32" } else { "int64" };
@@ -504,14 +504,7 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
                 for k in keys {
                     let item = m.get(k.as_str())?;
                     if !(item.is_string() || item.is_null()) {
-                        let kp = p.key(k);
-                        return Some(TypeError {
-                            api: kp.api(),
-                            loc: kp.loc(),
-                            value: json_kind(item).to_string(),
-                            go_type: "string",
-                            context: context(),
-                        });
+                        return error_at(&p.key(k), json_kind(item).to_string(), "string");
                     }
                 }
                 None
@@ -530,13 +523,7 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
                         Ty::Struct(schema) => match item {
                             Value::Object(_) => walk_struct(item, schema, &ip, stack),
                             Value::Null => None,
-                            other => Some(TypeError {
-                                api: ip.api(),
-                                loc: ip.loc(),
-                                value: json_kind(other).to_string(),
-                                go_type: schema.go_type,
-                                context: context(),
-                            }),
+                            other => error_at(&ip, json_kind(other).to_string(), schema.go_type),
                         },
                         other => walk(item, *other, &ip, parent, stack),
                     };

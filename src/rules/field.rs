@@ -136,21 +136,34 @@ pub(crate) static SPEC: FieldPath<'static> = FieldPath::root("spec");
 /// Go's `strconv.Quote`, the rendering of a string bad value.
 pub(crate) use crate::cron::go_quote as quote;
 
+/// A finding about the field at `p`: the one place a path is written out.
+pub(crate) fn finding(
+    rule: &'static str,
+    severity: Severity,
+    origin: Origin,
+    p: &FieldPath,
+    reason: Reason,
+    message: String,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        origin,
+        field: p.api(),
+        reason,
+        message,
+        location: p.loc(),
+    }
+}
+
 /// Collects the causes of one object, in the order the API server appends them.
 #[derive(Debug, Default)]
 pub(crate) struct Errs(pub Vec<Finding>);
 
 impl Errs {
     pub fn push(&mut self, rule: &'static str, p: &FieldPath, reason: Reason, message: String) {
-        self.0.push(Finding {
-            rule,
-            severity: Severity::Error,
-            origin: Origin::Api,
-            field: p.api(),
-            reason,
-            message,
-            location: p.loc(),
-        });
+        self.0
+            .push(finding(rule, Severity::Error, Origin::Api, p, reason, message));
     }
 
     pub fn required(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {

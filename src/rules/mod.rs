@@ -235,15 +235,14 @@ fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Fi
     use field::{as_int, as_str, get, FieldPath};
     let mut out = Vec::new();
     let mut warn = |rule: &'static str, p: &FieldPath, message: String| {
-        out.push(Finding {
+        out.push(field::finding(
             rule,
-            severity: Severity::Warning,
-            origin: Origin::Api,
-            field: p.api(),
-            reason: Reason::FieldValueInvalid,
+            Severity::Warning,
+            Origin::Api,
+            p,
+            Reason::FieldValueInvalid,
             message,
-            location: p.loc(),
-        })
+        ))
     };
     if ctx.operation == Operation::Create {
         let name = as_str(get(object, &["metadata", "name"])).unwrap_or_default();

@@ -5,32 +5,13 @@
 use chrono::Duration;
 use serde_json::Value;
 
-use super::field::{self, as_int, as_str, get, not_supported_message, quote, FieldPath};
+use super::field::{self, as_int, as_str, finding, get, not_supported_message, quote, FieldPath};
 use super::{Context, Finding, Kind, Operation, Origin, Reason, Severity};
 use crate::config::{StrictRules, Warnings};
 use crate::cron;
 
 /// How many future runs are examined for the shortest gap between two runs.
 const GAP_RUNS: usize = 512;
-
-fn finding(
-    rule: &'static str,
-    severity: Severity,
-    origin: Origin,
-    p: &FieldPath,
-    reason: Reason,
-    message: String,
-) -> Finding {
-    Finding {
-        rule,
-        severity,
-        origin,
-        field: p.api(),
-        reason,
-        message,
-        location: p.loc(),
-    }
-}
 
 fn policy_error(rule: &'static str, p: &FieldPath, reason: Reason, message: String) -> Finding {
     finding(
