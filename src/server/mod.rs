@@ -895,31 +895,29 @@ mod tests {
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         };
+        let has = |line: &str, parts: &[&str]| {
+            for part in parts {
+                assert!(line.contains(part), "{part:?} not in {line}");
+            }
+        };
         let info = logs("info");
         assert_eq!(info.len(), 1, "{info:?}");
-        assert!(
-            info[0].contains(" INFO review{webhook=\"validate\" uid="),
-            "{}",
-            info[0]
-        );
-        assert!(
-            info[0].contains(
-                r#"kind="CronJob" namespace="default" name="cj-create" operation="CREATE" verdict="denied"}"#
-            ),
-            "{}",
-            info[0]
+        has(
+            &info[0],
+            &[
+                " INFO review{webhook=\"validate\" uid=",
+                r#"kind="CronJob" namespace="default" name="cj-create" operation="CREATE" verdict="denied"}"#,
+            ],
         );
         let debug = logs("debug");
         assert_eq!(debug.len(), 2, "{debug:?}");
-        assert!(
-            debug[1].contains(" DEBUG review{webhook=\"mutate\""),
-            "{}",
-            debug[1]
-        );
-        assert!(
-            debug[1].contains(r#"verdict="patched"}"#) && debug[1].contains("spec.concurrencyPolicy"),
-            "{}",
-            debug[1]
+        has(
+            &debug[1],
+            &[
+                " DEBUG review{webhook=\"mutate\"",
+                r#"verdict="patched"}"#,
+                "spec.concurrencyPolicy",
+            ],
         );
     }
 
