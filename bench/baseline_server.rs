@@ -78,24 +78,26 @@ async fn answer(req: Request<Incoming>, mode: Mode) -> Result<Response<Full<Byte
         Ok(b) => b.to_bytes(),
         Err(_) => Bytes::new(),
     };
-    let answer = if let Mode::ParseJson = mode {
-        let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        let uid = review["request"]["uid"].clone();
-        let answer = serde_json::json!({
-            "apiVersion": "admission.k8s.io/v1",
-            "kind": "AdmissionReview",
-            "response": { "uid": uid, "allowed": true },
-        });
-        Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
-    } else {
-        if let Mode::CheckJson = mode {
+    let answer = match mode {
+        Mode::Fixed => Bytes::from_static(ANSWER),
+        Mode::CheckJson => {
             if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
                 let mut response = Response::new(Full::new(Bytes::from_static(b"not JSON\n")));
                 *response.status_mut() = hyper::StatusCode::BAD_REQUEST;
                 return Ok(response);
             }
+            Bytes::from_static(ANSWER)
         }
-        Bytes::from_static(ANSWER)
+        Mode::ParseJson => {
+            let review: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let uid = review["request"]["uid"].clone();
+            let answer = serde_json::json!({
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "response": { "uid": uid, "allowed": true },
+            });
+            Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
+        }
     };
     let mut response = Response::new(Full::new(answer));
     response.headers_mut().insert(
