@@ -38,11 +38,12 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
     let spec_p = FieldPath::root("spec");
     meta::object_meta(meta_v, errs);
     // `validationOptionsForJob`: on update the prefixed labels are required only if the
-    // stored Job already had them (Jobs from before 1.27 carry only the legacy ones).
+    // stored Job's template already had both (Jobs from before 1.27 carry only the legacy
+    // ones). Upstream looks at the old template labels alone, not at the old selector.
     let require_prefixed = match (ctx.operation, ctx.old) {
         (Operation::Update, Some(old)) => {
-            get(old, &["spec", "template", "metadata", "labels", JOB_NAME_LABEL]).is_some()
-                && get(old, &["spec", "selector", "matchLabels", CONTROLLER_UID_LABEL]).is_some()
+            let old_label = |key| get(old, &["spec", "template", "metadata", "labels", key]).is_some();
+            old_label(JOB_NAME_LABEL) && old_label(CONTROLLER_UID_LABEL)
         }
         _ => true,
     };

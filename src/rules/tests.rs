@@ -922,6 +922,23 @@ fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
         &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
             .to_string()
     ));
+    // Upstream decides from the stored template's labels alone: a stored selector with only
+    // the legacy key does not lift the requirement.
+    let mut legacy_selector = current.clone();
+    legacy_selector["spec"]["selector"] = json!({"matchLabels": {"controller-uid": "u-1"}});
+    let mut lost = legacy_selector.clone();
+    lost["spec"]["template"]["metadata"]["labels"]
+        .as_object_mut()
+        .expect("labels")
+        .remove("batch.kubernetes.io/job-name");
+    let errs = update_errors(Kind::Job, &lost, &legacy_selector);
+    assert!(
+        errs.contains(
+            &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
+                .to_string()
+        ),
+        "{errs:?}"
+    );
 }
 
 /// `ValidateImmutableField` uses `equality.Semantic.DeepEqual`: an empty list equals a
