@@ -24,13 +24,21 @@ const MAX_GENERATED_PREFIX: usize = 58;
 /// A CronJob's job template gets the pod defaults only: its Job-level fields are defaulted
 /// by the controller when it creates a Job, not by the API server.
 pub fn apply_defaults(kind: Kind, object: &mut Value) {
+    defaults(kind, object, false);
+}
+
+/// [`apply_defaults`]; `fresh` says the object is as a user wrote it (never through the
+/// API server), so `SetDefaults_Job` copies the template labels whatever they hold.
+/// Answers whether it did: in Go `metadata.labels` then *is* the template's label map.
+fn defaults(kind: Kind, object: &mut Value, fresh: bool) -> bool {
     let Some(obj) = object.as_object_mut() else {
-        return;
+        return false;
     };
+    let mut shared = false;
     match kind {
         Kind::Job => {
             let Some(spec) = child_object(obj, "spec") else {
-                return;
+                return false;
             };
             if let Some(template) = child_object(spec, "template") {
                 pod_template(template);
@@ -44,7 +52,8 @@ pub fn apply_defaults(kind: Kind, object: &mut Value) {
                 .cloned();
             // Once the selector has been generated (a stored or webhook object), the
             // copy already happened before it; copying now would add the generated labels.
-            let generated = spec.get("selector").is_some_and(|s| !s.is_null())
+            let generated = !fresh
+                && spec.get("selector").is_some_and(|s| !s.is_null())
                 && template_labels
                     .as_ref()
                     .is_some_and(|l| l.get("batch.kubernetes.io/controller-uid").is_some());
@@ -56,13 +65,14 @@ pub fn apply_defaults(kind: Kind, object: &mut Value) {
                         .is_none_or(Map::is_empty);
                     if empty {
                         meta.insert("labels".into(), labels);
+                        shared = true;
                     }
                 }
             }
         }
         Kind::CronJob => {
             let Some(spec) = child_object(obj, "spec") else {
-                return;
+                return false;
             };
             set_if_unset_str(spec, "concurrencyPolicy", "Allow");
             set_if_absent(spec, "suspend", Value::Bool(false));
@@ -76,18 +86,21 @@ pub fn apply_defaults(kind: Kind, object: &mut Value) {
             }
         }
     }
+    shared
 }
 
-/// Defaults, then what the API server adds before validating a create: the name from
-/// `generateName` (with [`GENERATED_SUFFIX`] standing in for the random part) and, for a
-/// Job without `manualSelector: true`, the generated template labels and selector with
-/// the object's UID or [`PLACEHOLDER_UID`].
+/// Defaults, then what the API server adds before validating a create: a new UID (any
+/// `metadata.uid` in the manifest is replaced, as `FillObjectMetaSystemFields` does; here
+/// by [`PLACEHOLDER_UID`]), the name from `generateName` (with [`GENERATED_SUFFIX`]
+/// standing in for the random part) and, for a Job without `manualSelector: true`, the
+/// generated template labels and selector.
 pub fn prepare_for_create(kind: Kind, object: &mut Value) {
-    apply_defaults(kind, object);
+    let shared_labels = defaults(kind, object, true);
     let Some(obj) = object.as_object_mut() else {
         return;
     };
     if let Some(meta) = child_object(obj, "metadata") {
+        meta.insert("uid".into(), Value::from(PLACEHOLDER_UID));
         let has_name = meta
             .get("name")
             .and_then(Value::as_str)
@@ -109,32 +122,30 @@ pub fn prepare_for_create(kind: Kind, object: &mut Value) {
         }
     }
     if kind == Kind::Job {
-        generate_selector(obj);
+        generate_selector(obj, shared_labels);
     }
 }
 
 /// `generateSelector` of the Job strategy: the four labels unless the user set the key,
-/// and the controller-uid in `selector.matchLabels`.
-fn generate_selector(obj: &mut Map<String, Value>) {
+/// and the controller-uid in `selector.matchLabels`. With `shared_labels` the defaulting
+/// made `metadata.labels` the very map of the template's labels (Go assigns the map, and
+/// the conversion to the internal type keeps it), so the generated labels land in both and
+/// `ValidateObjectMeta` checks them under `metadata.labels` too.
+fn generate_selector(obj: &mut Map<String, Value>, shared_labels: bool) {
     let name = obj
         .get("metadata")
         .and_then(|m| m.get("name"))
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let uid = obj
-        .get("metadata")
-        .and_then(|m| m.get("uid"))
-        .and_then(Value::as_str)
-        .filter(|u| !u.is_empty())
-        .unwrap_or(PLACEHOLDER_UID)
-        .to_string();
+    let uid = PLACEHOLDER_UID;
     let Some(spec) = child_object(obj, "spec") else {
         return;
     };
     if spec.get("manualSelector").and_then(Value::as_bool) == Some(true) {
         return;
     }
+    let mut generated = None;
     if let Some(labels) = child_object(spec, "template")
         .and_then(|t| child_object(t, "metadata"))
         .and_then(|m| child_object(m, "labels"))
@@ -145,15 +156,19 @@ fn generate_selector(obj: &mut Map<String, Value>) {
                 .or_insert_with(|| Value::String(name.clone()));
         }
         for key in ["controller-uid", "batch.kubernetes.io/controller-uid"] {
-            labels
-                .entry(key.to_string())
-                .or_insert_with(|| Value::String(uid.clone()));
+            labels.entry(key.to_string()).or_insert_with(|| Value::from(uid));
         }
+        generated = Some(labels.clone());
     }
     if let Some(match_labels) = child_object(spec, "selector").and_then(|s| child_object(s, "matchLabels")) {
         match_labels
             .entry("batch.kubernetes.io/controller-uid".to_string())
-            .or_insert_with(|| Value::String(uid.clone()));
+            .or_insert_with(|| Value::from(uid));
+    }
+    if let (true, Some(labels)) = (shared_labels, generated) {
+        if let Some(meta) = child_object(obj, "metadata") {
+            meta.insert("labels".into(), Value::Object(labels));
+        }
     }
 }
 
@@ -388,13 +403,60 @@ mod tests {
         assert_eq!(job["spec"]["selector"], json!({"matchLabels": {"app": "x"}}));
     }
 
+    /// What the webhook receives has been through the API server already: defaulting it
+    /// again changes nothing.
     #[test]
-    fn is_idempotent() {
-        let mut job = json!({"metadata": {"name": "j"}, "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "a:1"}]}}}});
+    fn defaulting_a_prepared_object_changes_nothing() {
+        for labels in [json!(null), json!({}), json!({"app": "x"})] {
+            let mut job = json!({"metadata": {"name": "j"}, "spec": {"template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "a:1"}]}}}});
+            prepare_for_create(Kind::Job, &mut job);
+            let once = job.clone();
+            apply_defaults(Kind::Job, &mut job);
+            assert_eq!(job, once);
+        }
+    }
+
+    /// `FillObjectMetaSystemFields` gives every created object a new UID, so a UID in the
+    /// manifest (an exported Job) never reaches the generated labels and selector.
+    #[test]
+    fn a_manifest_uid_is_replaced() {
+        let mut job = json!({"metadata": {"name": "j", "uid": "u-1"}, "spec": {
+            "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u-1"}},
+            "template": {"metadata": {"labels": {"controller-uid": "u-1"}}}}});
         prepare_for_create(Kind::Job, &mut job);
-        let once = job.clone();
-        prepare_for_create(Kind::Job, &mut job);
-        assert_eq!(job, once);
+        assert_eq!(job["metadata"]["uid"], PLACEHOLDER_UID);
+        let labels = &job["spec"]["template"]["metadata"]["labels"];
+        assert_eq!(labels["batch.kubernetes.io/controller-uid"], PLACEHOLDER_UID);
+        assert_eq!(labels["controller-uid"], "u-1", "a label the user set is kept");
+    }
+
+    /// `SetDefaults_Job` assigns the template's label map to empty `metadata.labels`, so
+    /// the labels `generateSelector` adds to the template show up there too; without
+    /// template labels there is nothing to share.
+    #[test]
+    fn generated_labels_reach_metadata_labels_only_when_the_map_is_shared() {
+        let generated = [
+            "job-name",
+            "batch.kubernetes.io/job-name",
+            "controller-uid",
+            "batch.kubernetes.io/controller-uid",
+        ];
+        for (meta_labels, template_labels, shared) in [
+            (json!(null), json!({"app": "x"}), true),
+            (json!({}), json!({}), true),
+            (json!(null), json!(null), false),
+            (json!({"team": "a"}), json!({"app": "x"}), false),
+        ] {
+            let mut job = json!({"metadata": {"name": "j", "labels": meta_labels}, "spec": {"template": {
+                "metadata": {"labels": template_labels}}}});
+            prepare_for_create(Kind::Job, &mut job);
+            let labels = &job["metadata"]["labels"];
+            for key in generated {
+                assert_eq!(labels.get(key).is_some(), shared, "{key} in {labels}");
+            }
+        }
     }
 
     #[test]

@@ -345,14 +345,15 @@ fn relocate(manifest: &serde_json::Value, object: &serde_json::Value, findings: 
         .and_then(serde_json::Value::as_object)
         .is_some_and(|l| l.values().any(|v| v.as_str() == Some(name)));
     for f in findings.iter_mut() {
+        // A generated `job-name` label: the name is what to fix. It also shows up under
+        // `metadata.labels` when those are the template's own (see `prepare_for_create`).
+        let about_the_name = f.message.starts_with(&quoted_name) && !user_wrote_name_label;
         match f.field.as_str() {
+            "metadata.labels" | "spec.template.labels" if about_the_name => f.location = name_loc.clone(),
             "metadata.labels" if !written(&["metadata", "labels"]) => {
                 f.location = keys(&["spec", "template", "metadata", "labels"]);
             }
             "metadata.name" if !written(&["metadata", "name"]) => f.location = name_loc.clone(),
-            "spec.template.labels" if f.message.starts_with(&quoted_name) && !user_wrote_name_label => {
-                f.location = name_loc.clone();
-            }
             _ => {}
         }
     }

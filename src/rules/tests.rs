@@ -1080,3 +1080,56 @@ fn rejects_the_most_negative_int64_sent_as_a_float() {
         vec!["spec.activeDeadlineSeconds: Invalid value: -9223372036854775808: must be greater than or equal to 0"]
     );
 }
+
+/// `SetDefaults_Job` makes empty `metadata.labels` the template's label map itself, so the
+/// generated `job-name` labels are checked under `metadata.labels` first (by
+/// `ValidateObjectMeta`), then under the template. Without template labels the two stay
+/// apart, as the corpus's 64-character name shows.
+#[test]
+fn generated_labels_are_checked_under_metadata_labels_when_the_template_had_labels() {
+    let name = "a".repeat(64);
+    let too_long = format!("Invalid value: \"{name}\": must be no more than 63 characters");
+    let with_template_labels = job(json!({"metadata": {"name": name},
+        "spec": {"template": {"metadata": {"labels": {"app": "demo"}}}}}));
+    assert_eq!(
+        errors(Kind::Job, &with_template_labels),
+        vec![
+            format!("metadata.labels: {too_long}"),
+            format!("metadata.labels: {too_long}"),
+            format!("spec.template.labels: {too_long}"),
+            format!("spec.template.labels: {too_long}"),
+        ]
+    );
+    let own_labels = job(json!({"metadata": {"name": name, "labels": {"team": "a"}},
+        "spec": {"template": {"metadata": {"labels": {"app": "demo"}}}}}));
+    assert_eq!(
+        errors(Kind::Job, &own_labels),
+        vec![
+            format!("spec.template.labels: {too_long}"),
+            format!("spec.template.labels: {too_long}")
+        ]
+    );
+}
+
+/// A UID in the manifest (an exported Job applied again) is replaced on create, so labels
+/// and a selector copied from the old Job no longer match the generated ones.
+#[test]
+fn an_exported_jobs_uid_labels_are_refused_on_create() {
+    let exported = job(json!({"metadata": {"uid": "u-1"}, "spec": {
+        "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u-1"}},
+        "template": {"metadata": {"labels": {
+            "batch.kubernetes.io/controller-uid": "u-1", "batch.kubernetes.io/job-name": "report",
+            "controller-uid": "u-1", "job-name": "report"}}}}}));
+    let fields: Vec<String> = errors(Kind::Job, &exported)
+        .into_iter()
+        .map(|e| e.split(": ").next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "spec.template.metadata.labels[controller-uid]",
+            "spec.template.metadata.labels[batch.kubernetes.io/controller-uid]",
+            "spec.selector",
+        ]
+    );
+}
