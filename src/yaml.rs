@@ -371,14 +371,17 @@ fn parse_int(text: &str) -> Option<Value> {
     if body.is_empty() {
         return None;
     }
-    let (radix, digits) = if let Some(h) = body.strip_prefix("0x") {
-        (16, h)
-    } else if let Some(b) = body.strip_prefix("0b") {
-        (2, b)
-    } else if body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| b.is_ascii_digit()) {
-        (8, &body[1..])
-    } else {
-        (10, body)
+    // Go's `strconv.ParseInt(s, 0, 64)`, which goyaml tries first: `0x`, `0o` and `0b` in
+    // either case, and a leading `0` for octal.
+    let prefix = body.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits) = match prefix.as_deref() {
+        Some("0x") => (16, &body[2..]),
+        Some("0o") => (8, &body[2..]),
+        Some("0b") => (2, &body[2..]),
+        _ if body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| b.is_ascii_digit()) => {
+            (8, &body[1..])
+        }
+        _ => (10, body),
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
@@ -387,11 +390,10 @@ fn parse_int(text: &str) -> Option<Value> {
     if neg {
         let v = i128::try_from(magnitude).ok()?.checked_neg()?;
         i64::try_from(v).ok().map(|v| Value::Number(v.into()))
-    } else if let Ok(v) = u64::try_from(magnitude) {
-        Some(Value::Number(v.into()))
     } else {
-        // Too large for JSON integers: keep it as a float, as the JSON decoder would see it.
-        Number::from_f64(magnitude as f64).map(Value::Number)
+        // Beyond 64 bits goyaml tries a float, which only decimal digits can be (see
+        // `parse_float`); `0x` and friends stay strings.
+        u64::try_from(magnitude).ok().map(|v| Value::Number(v.into()))
     }
 }
 
@@ -450,6 +452,23 @@ mod tests {
             Some(
                 json!({"a": true, "b": "5", "c": 5, "d": null, "e": 10.5, "f": 16, "g": 2147483648u64, "h": true, "i": "on", "1": "x"})
             )
+        );
+    }
+
+    /// goyaml resolves plain integers with Go's `strconv.ParseInt(s, 0, 64)` after dropping
+    /// `_`, then `ParseUint`, then a float for decimal digits only.
+    #[test]
+    fn resolves_integers_as_go_parse_int_does() {
+        let doc = one(concat!(
+            "a: 0o17\nb: -0o17\nc: 0O17\nd: 0X1f\ne: 0B101\nf: 017\ng: 08\nh: 1_000\n",
+            "i: 18446744073709551615\nj: 99999999999999999999999\nk: 0x1ffffffffffffffff\nl: 0o\n",
+        ));
+        assert_eq!(
+            doc.value,
+            Some(json!({
+                "a": 15, "b": -15, "c": 15, "d": 31, "e": 5, "f": 15, "g": 8.0, "h": 1000,
+                "i": 18446744073709551615u64, "j": 1e23, "k": "0x1ffffffffffffffff", "l": "0o",
+            }))
         );
     }
 
