@@ -538,6 +538,79 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
     }
 }
 
+/// kubectl's default `--validate=strict`: the API server refuses fields its Go types do not
+/// have (a typo such as `concurrencyPolcy`) with one 400 listing them all, in the order
+/// of kubectl's sorted JSON. The field names are k8s-openapi's (see the README for the
+/// version). Only for manifests: an object the API server sent a webhook has none left.
+/// Answers nothing when the object does not deserialize at all (a type error the schema
+/// above does not cover); that is not for this check to word.
+pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
+    let mut unknown: Vec<Vec<Segment>> = Vec::new();
+    let mut record = |path: serde_ignored::Path| unknown.push(segments(&path));
+    let read = match kind {
+        Kind::Job => {
+            serde_ignored::deserialize(obj, &mut record).map(|_: k8s_openapi::api::batch::v1::Job| ())
+        }
+        Kind::CronJob => {
+            serde_ignored::deserialize(obj, &mut record).map(|_: k8s_openapi::api::batch::v1::CronJob| ())
+        }
+    };
+    if read.is_err() || unknown.is_empty() {
+        return None;
+    }
+    let dotted = |p: &[Segment]| {
+        let mut out = String::new();
+        for s in p {
+            match s {
+                Segment::Key(k) if out.is_empty() => out.push_str(k),
+                Segment::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    };
+    let listed: Vec<String> = unknown
+        .iter()
+        .map(|p| format!("unknown field \"{}\"", dotted(p)))
+        .collect();
+    let k = kind.as_str();
+    Some(Finding {
+        rule: "decode-error",
+        severity: Severity::Error,
+        origin: Origin::Api,
+        field: dotted(&unknown[0]),
+        reason: Reason::FieldValueInvalid,
+        message: format!(
+            "{k} in version \"v1\" cannot be handled as a {k}: strict decoding error: {}",
+            listed.join(", ")
+        ),
+        location: unknown.swap_remove(0),
+    })
+}
+
+fn segments(path: &serde_ignored::Path) -> Vec<Segment> {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut out = segments(parent);
+            out.push(Segment::Index(*index));
+            out
+        }
+        Path::Map { parent, key } => {
+            let mut out = segments(parent);
+            out.push(Segment::Key(key.clone()));
+            out
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            segments(parent)
+        }
+    }
+}
+
 /// A number as it appears in the JSON kubectl sends: integers as they are, floats as Go's
 /// `encoding/json` writes them (kubectl re-encodes what it read from YAML).
 fn number_text(n: &serde_json::Number) -> String {

@@ -317,6 +317,11 @@ pub fn check_manifest(
     policy: &crate::config::Policy,
     ctx: &Context,
 ) -> Vec<Finding> {
+    if decode::check(kind, manifest).is_none() {
+        if let Some(unknown) = decode::unknown_fields(kind, manifest) {
+            return vec![unknown];
+        }
+    }
     let mut object = manifest.clone();
     crate::apidefaults::prepare_for_create(kind, &mut object);
     let mut findings = check(kind, &object, policy, ctx);

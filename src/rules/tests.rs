@@ -1133,3 +1133,41 @@ fn an_exported_jobs_uid_labels_are_refused_on_create() {
         ]
     );
 }
+
+/// kubectl's strict field validation: one 400 names every unknown field, in sorted-key
+/// order with Go's `[i]` indexes; a type error wins over them, as in the API server's
+/// decoder (strict errors are reported only when decoding succeeded).
+#[test]
+fn unknown_fields_are_a_strict_decoding_error() {
+    let typos = cronjob(
+        json!({"metadata": {"lables": {"a": "b"}}, "spec": {"concurrencyPolcy": "Forbid",
+        "jobTemplate": {"spec": {"template": {"spec": {"containers": [
+            {"name": "main", "image": "busybox:1.36", "imagePullPolcy": "Always"}]}}}}}}),
+    );
+    let found = findings(Kind::CronJob, &typos, &Policy::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, "decode-error");
+    assert_eq!(found[0].field, "metadata.lables");
+    assert_eq!(
+        found[0].message,
+        "CronJob in version \"v1\" cannot be handled as a CronJob: strict decoding error: \
+         unknown field \"metadata.lables\", unknown field \"spec.concurrencyPolcy\", \
+         unknown field \"spec.jobTemplate.spec.template.spec.containers[0].imagePullPolcy\""
+    );
+    let mut mistyped = typos.clone();
+    mistyped["spec"]["suspend"] = json!("true");
+    let found = findings(Kind::CronJob, &mistyped, &Policy::default());
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("cannot unmarshal string"),
+        "{}",
+        found[0].message
+    );
+    // Maps hold any key: labels, annotations, resource limits are not fields.
+    let maps = job(
+        json!({"metadata": {"annotations": {"x/y": "z"}}, "spec": {"template": {"spec": {
+        "nodeSelector": {"any": "key"},
+        "containers": [{"name": "main", "image": "busybox:1.36", "resources": {"limits": {"example.com/gpu": "1"}}}]}}}}),
+    );
+    assert_eq!(errors(Kind::Job, &maps), Vec::<String>::new());
+}
