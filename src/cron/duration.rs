@@ -77,7 +77,8 @@ pub(crate) fn parse_go_duration(orig: &str) -> Result<i64, String> {
                 return Err(invalid());
             }
         }
-        d += v;
+        // Go adds in uint64 and may wrap (2^63ns + 2^63ns is 0, and accepted).
+        d = d.wrapping_add(v);
         if d > LIMIT {
             return Err(invalid());
         }
@@ -179,6 +180,8 @@ mod tests {
 
     #[rstest]
     #[case("5m", 300_000_000_000)]
+    // Go sums the parts in uint64: two halves of 2^64 wrap to 0, which it accepts.
+    #[case("9223372036854775808ns9223372036854775808ns", 0)]
     #[case("0", 0)]
     #[case("-0", 0)]
     #[case("0s", 0)]

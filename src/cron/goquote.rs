@@ -93,5 +93,12 @@ mod tests {
         // U+11F00 (Kawi) arrived in Unicode 15.0; U+0897 (Arabic) only in 16.0.
         assert!(is_print('\u{11f00}'));
         assert!(!is_print('\u{897}'));
+        // Unicode 15.1 additions, which Go 1.23 (Unicode 15.0) escapes: found by a
+        // differential run against Go's strconv.Quote over every character.
+        for c in ['\u{2ffc}', '\u{2fff}', '\u{31ef}', '\u{2ebf0}', '\u{2ee5d}'] {
+            assert!(!is_print(c), "{c:?}");
+        }
+        assert_eq!(go_quote("1\u{2ffc}2"), r#""1\u2ffc2""#);
+        assert!(is_print('\u{2ffb}') && is_print('\u{31f0}'));
     }
 }
