@@ -212,9 +212,19 @@ pub fn check(
     policy: &crate::config::Policy,
     ctx: &Context,
 ) -> Vec<Finding> {
-    if let Some(decode_error) = decode::check(kind, object) {
-        return vec![decode_error];
+    match decode::check(kind, object) {
+        Some(decode_error) => vec![decode_error],
+        None => judge(kind, object, policy, ctx),
     }
+}
+
+/// [`check`] past the decoder: the rules, the API server's warnings, policy and advice.
+fn judge(
+    kind: Kind,
+    object: &serde_json::Value,
+    policy: &crate::config::Policy,
+    ctx: &Context,
+) -> Vec<Finding> {
     let mut errs = field::Errs::default();
     match kind {
         Kind::Job => job::validate(object, ctx, &mut errs),
@@ -309,22 +319,22 @@ pub fn status_message(kind: Kind, name: &str, findings: &[Finding]) -> String {
     }
 }
 
-/// Judges a manifest as a user wrote it: applies the API server's defaults and the Job
-/// selector generation in memory first (offline manifests are not defaulted), then [`check`].
+/// Judges a manifest as a user wrote it, in the API server's order: the decoder reads it as
+/// written (type errors, then kubectl's strict unknown-field check), then the API server's
+/// defaults and the Job selector generation are applied in memory (offline manifests are
+/// not defaulted), then the rules as in [`check`].
 pub fn check_manifest(
     kind: Kind,
     manifest: &serde_json::Value,
     policy: &crate::config::Policy,
     ctx: &Context,
 ) -> Vec<Finding> {
-    if decode::check(kind, manifest).is_none() {
-        if let Some(unknown) = decode::unknown_fields(kind, manifest) {
-            return vec![unknown];
-        }
+    if let Some(refused) = decode::check(kind, manifest).or_else(|| decode::unknown_fields(kind, manifest)) {
+        return vec![refused];
     }
     let mut object = manifest.clone();
     crate::apidefaults::prepare_for_create(kind, &mut object);
-    let mut findings = check(kind, &object, policy, ctx);
+    let mut findings = judge(kind, &object, policy, ctx);
     relocate(manifest, &object, &mut findings);
     findings
 }

@@ -1171,3 +1171,24 @@ fn unknown_fields_are_a_strict_decoding_error() {
     );
     assert_eq!(errors(Kind::Job, &maps), Vec::<String>::new());
 }
+
+/// The decoder reads what the user wrote, before any defaulting: a mistyped `metadata.uid`
+/// is refused although the API server replaces the UID afterwards, and a mistyped template
+/// label is reported where it is written, not where defaulting copies it.
+#[test]
+fn decodes_the_manifest_as_written() {
+    let bad_uid = job(json!({"metadata": {"uid": 5}}));
+    let found = findings(Kind::Job, &bad_uid, &Policy::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].rule, found[0].field.as_str()),
+        ("decode-error", "metadata.uid")
+    );
+    let bad_label = job(json!({"spec": {"template": {"metadata": {"labels": {"v": 1}}}}}));
+    let found = findings(Kind::Job, &bad_label, &Policy::default());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].rule, found[0].field.as_str()),
+        ("decode-error", "spec.template.metadata.labels[v]")
+    );
+}
