@@ -286,15 +286,7 @@ impl Policy {
                 .or_else(|| doc.spans.locate(&full))
                 .map(|p| p.line)
                 .unwrap_or(doc.line);
-            let key = full
-                .iter()
-                .map(|s| match s {
-                    Segment::Key(k) => k.clone(),
-                    Segment::Index(i) => format!("[{i}]"),
-                })
-                .collect::<Vec<_>>()
-                .join(".")
-                .replace(".[", "[");
+            let key = Segment::dotted(&full);
             ConfigError::Key {
                 path: origin.into(),
                 line,

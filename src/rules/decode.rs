@@ -558,30 +558,16 @@ pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
     if read.is_err() || unknown.is_empty() {
         return None;
     }
-    let dotted = |p: &[Segment]| {
-        let mut out = String::new();
-        for s in p {
-            match s {
-                Segment::Key(k) if out.is_empty() => out.push_str(k),
-                Segment::Key(k) => {
-                    out.push('.');
-                    out.push_str(k);
-                }
-                Segment::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        out
-    };
     let listed: Vec<String> = unknown
         .iter()
-        .map(|p| format!("unknown field \"{}\"", dotted(p)))
+        .map(|p| format!("unknown field \"{}\"", Segment::dotted(p)))
         .collect();
     let k = kind.as_str();
     Some(Finding {
         rule: "decode-error",
         severity: Severity::Error,
         origin: Origin::Api,
-        field: dotted(&unknown[0]),
+        field: Segment::dotted(&unknown[0]),
         reason: Reason::FieldValueInvalid,
         message: format!(
             "{k} in version \"v1\" cannot be handled as a {k}: strict decoding error: {}",

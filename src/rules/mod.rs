@@ -140,6 +140,26 @@ pub enum Segment {
     Index(usize),
 }
 
+impl Segment {
+    /// A location written as Go field paths are: keys joined by `.`, indexes as `[i]`
+    /// (`spec.template.spec.containers[0].image`).
+    pub fn dotted(path: &[Segment]) -> String {
+        let mut out = String::new();
+        for (i, step) in path.iter().enumerate() {
+            match step {
+                Segment::Key(k) => {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Segment::Index(n) => out.push_str(&format!("[{n}]")),
+            }
+        }
+        out
+    }
+}
+
 /// One thing wrong (or worth saying) about an object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {

@@ -1192,3 +1192,17 @@ fn decodes_the_manifest_as_written() {
         ("decode-error", "spec.template.metadata.labels[v]")
     );
 }
+
+#[test]
+fn writes_locations_as_go_field_paths() {
+    let key = |k: &str| Segment::Key(k.to_string());
+    assert_eq!(
+        Segment::dotted(&[key("spec"), key("containers"), Segment::Index(0), key("image")]),
+        "spec.containers[0].image"
+    );
+    assert_eq!(
+        Segment::dotted(&[Segment::Index(2), key("a"), Segment::Index(0), Segment::Index(1)]),
+        "[2].a[0][1]"
+    );
+    assert_eq!(Segment::dotted(&[]), "");
+}
