@@ -909,36 +909,31 @@ fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
         update_errors(Kind::Job, &relabelled, &legacy),
         Vec::<String>::new()
     );
-    // A current Job that lost a prefixed label is refused.
-    let mut current = job(json!({"metadata": {"uid": "u-1"}}));
+    // Dropping a prefixed label from a stored Job that had it is refused.
+    let assert_refuses_losing_job_name = |stored: &Value| {
+        let mut lost = stored.clone();
+        lost["spec"]["template"]["metadata"]["labels"]
+            .as_object_mut()
+            .expect("labels")
+            .remove("batch.kubernetes.io/job-name");
+        let errs = update_errors(Kind::Job, &lost, stored);
+        assert!(
+            errs.contains(
+                &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
+                    .to_string()
+            ),
+            "{errs:?}"
+        );
+    };
+    let mut current = job(json!({}));
     crate::apidefaults::prepare_for_create(Kind::Job, &mut current);
-    let mut lost = current.clone();
-    lost["spec"]["template"]["metadata"]["labels"]
-        .as_object_mut()
-        .expect("labels")
-        .remove("batch.kubernetes.io/job-name");
-    let errs = update_errors(Kind::Job, &lost, &current);
-    assert!(errs.contains(
-        &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
-            .to_string()
-    ));
+    assert_refuses_losing_job_name(&current);
     // Upstream decides from the stored template's labels alone: a stored selector with only
     // the legacy key does not lift the requirement.
     let mut legacy_selector = current.clone();
-    legacy_selector["spec"]["selector"] = json!({"matchLabels": {"controller-uid": "u-1"}});
-    let mut lost = legacy_selector.clone();
-    lost["spec"]["template"]["metadata"]["labels"]
-        .as_object_mut()
-        .expect("labels")
-        .remove("batch.kubernetes.io/job-name");
-    let errs = update_errors(Kind::Job, &lost, &legacy_selector);
-    assert!(
-        errs.contains(
-            &"spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'report'"
-                .to_string()
-        ),
-        "{errs:?}"
-    );
+    legacy_selector["spec"]["selector"] =
+        json!({"matchLabels": {"controller-uid": current["metadata"]["uid"]}});
+    assert_refuses_losing_job_name(&legacy_selector);
 }
 
 /// `ValidateImmutableField` uses `equality.Semantic.DeepEqual`: an empty list equals a
