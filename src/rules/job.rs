@@ -67,8 +67,8 @@ pub(crate) fn validate(job: &Value, ctx: &Context, errs: &mut Errs) {
     }
 }
 
-/// The object's UID; offline objects have none, so the placeholder used for the generated
-/// selector stands in.
+/// The object's UID. `prepare_for_create` gives an offline object the placeholder; an
+/// object that has none yet (what a mutating webhook sees on create) gets it here too.
 fn uid(job: &Value) -> &str {
     as_str(get(job, &["metadata", "uid"]))
         .filter(|s| !s.is_empty())
