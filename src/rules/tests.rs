@@ -697,6 +697,15 @@ fn points_derived_findings_at_what_the_user_wrote() {
         .find(|f| f.field == "metadata.name")
         .expect("name finding");
     assert_eq!(location_keys(name), ["metadata", "generateName"]);
+    // The same with template labels: the name's findings under `metadata.labels` too.
+    let shared = job(json!({"metadata": {"name": "a".repeat(64)},
+        "spec": {"template": {"metadata": {"labels": {"app": "demo"}}}}}));
+    let f = findings(Kind::Job, &shared, &Policy::default());
+    assert!(f.iter().any(|f| f.field == "metadata.labels"), "{f:?}");
+    assert!(
+        f.iter().all(|f| location_keys(f) == ["metadata", "name"]),
+        "{f:?}"
+    );
     let copied = job(json!({"spec": {"template": {"metadata": {"labels": {"bad key": "x"}}}}}));
     let f = findings(Kind::Job, &copied, &Policy::default());
     let labels = f
