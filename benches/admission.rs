@@ -10,7 +10,7 @@ use batchguard::admission::{review, Env, Webhook};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use batchguard::config::Policy;
+use batchguard::policy::Policy;
 use chrono::{DateTime, Utc};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 

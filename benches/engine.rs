@@ -2,7 +2,7 @@
 //! selector generation, every API rule, policy and advice) on a Job and on a CronJob,
 //! with the YAML parsed once outside the measured loop.
 
-use batchguard::config::Policy;
+use batchguard::policy::Policy;
 use batchguard::rules::{check_manifest, Context, Kind, Operation};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::Value;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, Criterion};
 
-use batchguard::config::Policy;
+use batchguard::policy::Policy;
 
 const MANIFESTS: usize = 10_000;
 
@@ -57,10 +57,10 @@ fn generate(dir: &Path) {
 
 /// The baseline: find, read and parse every file, judge nothing.
 fn parse_only(paths: &[PathBuf]) -> usize {
-    let (inputs, _) = batchguard::validate::discover(paths);
+    let (inputs, _) = batchguard::validate::inputs::discover(paths);
     let mut documents = 0;
     for input in &inputs {
-        let bytes = batchguard::validate::read_input(input).expect("bench files are readable");
+        let bytes = batchguard::validate::inputs::read_input(input).expect("bench files are readable");
         let text = std::str::from_utf8(&bytes).expect("bench files are UTF-8");
         documents += batchguard::yaml::parse_stream(text).len();
     }

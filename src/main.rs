@@ -10,7 +10,7 @@ use chrono::Utc;
 use clap::Parser;
 
 use batchguard::cli::{Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
-use batchguard::config::{Policy, DEFAULT_POLICY_YAML};
+use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
 use batchguard::validate::{self, RunOptions};
 
 /// mimalloc for the binary only (the library leaves the choice to its users): `serve` builds
@@ -119,8 +119,8 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
     let color = use_color(stdout.is_terminal());
     let mut out = io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Text => validate::text::write(&mut out, &report, color)?,
-        Format::Json => validate::json::write(&mut out, &report)?,
+        Format::Text => batchguard::report::text::write(&mut out, &report, color)?,
+        Format::Json => batchguard::report::json::write(&mut out, &report)?,
     }
     out.flush()?;
     Ok(report.exit_code())

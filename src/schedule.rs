@@ -412,7 +412,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
         let keys = ["schedule", "timeZone", "valid", "errors", "warnings", "next"];
         assert_eq!(v.as_object().expect("object").len(), keys.len());
-        crate::jsonw::assert_keys_in_order(&out, &keys);
+        crate::report::assert_keys_in_order(&out, &keys);
         assert_eq!(v["timeZone"], serde_json::Value::Null);
     }
 

@@ -3,8 +3,6 @@
 //! CronJob controller vendor. The `cron` crate cannot stand in (six or seven fields,
 //! weekdays 1-7, other error texts); see docs/cron.md.
 
-mod duration;
-mod goquote;
 mod next;
 mod parse;
 mod zone;
@@ -12,27 +10,10 @@ mod zone;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub use goquote::go_quote;
+pub use crate::gocompat::go_quote;
+use crate::gocompat::AtoiError;
 use parse::Parsed;
 use zone::{load_location, Location};
-
-/// Why `strconv.Atoi` failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AtoiError {
-    /// `invalid syntax`: empty, a sign alone, or anything but ASCII digits.
-    Syntax,
-    /// `value out of range`: does not fit an int64.
-    Range,
-}
-
-impl std::fmt::Display for AtoiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AtoiError::Syntax => "invalid syntax",
-            AtoiError::Range => "value out of range",
-        })
-    }
-}
 
 /// Why robfig would reject a schedule. `Display` is robfig's error text, byte for byte,
 /// except for [`ParseError::TzPrefixWithoutSpace`], where robfig panics.

@@ -1,9 +1,9 @@
 //! robfig/cron v3.0.1 `ParseStandard`, step by step, with Go's `strings` and `strconv`
 //! semantics, because the API server validates `spec.schedule` with exactly this code.
 
-use super::duration::{every_delay_seconds, parse_go_duration};
 use super::zone::{load_location, Location};
-use super::{AtoiError, ParseError};
+use super::ParseError;
+use crate::gocompat::{atoi, parse_go_duration};
 
 /// The star bit robfig sets on a field written `*` or `?` (or `*/1`).
 pub(crate) const STAR_BIT: u64 = 1 << 63;
@@ -291,61 +291,10 @@ fn must_parse_int(expr: &str) -> Result<u64, ParseError> {
     })
 }
 
-/// Go `strconv.Atoi` on a 64-bit platform.
-pub(crate) fn atoi(s: &str) -> Result<i64, AtoiError> {
-    let bytes = s.as_bytes();
-    if !bytes.is_empty() && bytes.len() < 19 {
-        // Go's fast path: small enough that it cannot overflow.
-        let (neg, digits) = match bytes[0] {
-            b'-' => (true, &bytes[1..]),
-            b'+' => (false, &bytes[1..]),
-            _ => (false, bytes),
-        };
-        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(AtoiError::Syntax);
-        }
-        let n = digits.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-        return Ok(if neg { -n } else { n });
-    }
-    // Go's ParseInt(s, 10, 0): overflow is reported as soon as it happens, even if an
-    // invalid byte follows.
-    if bytes.is_empty() {
-        return Err(AtoiError::Syntax);
-    }
-    let (neg, digits) = match bytes[0] {
-        b'-' => (true, &bytes[1..]),
-        b'+' => (false, &bytes[1..]),
-        _ => (false, bytes),
-    };
-    if digits.is_empty() {
-        return Err(AtoiError::Syntax);
-    }
-    let mut un: u64 = 0;
-    let mut overflowed = false;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return Err(AtoiError::Syntax);
-        }
-        match un
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(c - b'0')))
-        {
-            Some(n) => un = n,
-            None => {
-                overflowed = true;
-                break;
-            }
-        }
-    }
-    const CUTOFF: u64 = 1 << 63;
-    if overflowed || (!neg && un >= CUTOFF) || (neg && un > CUTOFF) {
-        return Err(AtoiError::Range);
-    }
-    Ok(if neg {
-        (un as i64).wrapping_neg()
-    } else {
-        un as i64
-    })
+/// robfig `Every`: below one second becomes one second, sub-second parts are dropped.
+fn every_delay_seconds(nanos: i64) -> i64 {
+    let nanos = nanos.max(1_000_000_000);
+    nanos / 1_000_000_000
 }
 
 #[cfg(test)]
@@ -501,23 +450,12 @@ mod tests {
     }
 
     #[rstest]
-    #[case("5", Ok(5))]
-    #[case("+5", Ok(5))]
-    #[case("-5", Ok(-5))]
-    #[case("007", Ok(7))]
-    #[case("9223372036854775807", Ok(i64::MAX))]
-    #[case("-9223372036854775808", Ok(i64::MIN))]
-    #[case("9223372036854775808", Err(AtoiError::Range))]
-    #[case("99999999999999999999x", Err(AtoiError::Range))]
-    #[case("x99999999999999999999", Err(AtoiError::Syntax))]
-    #[case("", Err(AtoiError::Syntax))]
-    #[case("+", Err(AtoiError::Syntax))]
-    #[case("1_000", Err(AtoiError::Syntax))]
-    #[case("0x1F", Err(AtoiError::Syntax))]
-    #[case("１", Err(AtoiError::Syntax))]
-    #[case(" 1", Err(AtoiError::Syntax))]
-    fn atoi_matches_go(#[case] input: &str, #[case] expected: Result<i64, AtoiError>) {
-        assert_eq!(atoi(input), expected);
+    #[case(0, 1)]
+    #[case(-300_000_000_000, 1)]
+    #[case(1_500_000_000, 1)]
+    #[case(90_999_999_999, 90)]
+    fn every_floors_to_whole_seconds(#[case] nanos: i64, #[case] seconds: i64) {
+        assert_eq!(every_delay_seconds(nanos), seconds);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use rstest::rstest;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::config::Policy;
+use crate::policy::Policy;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
@@ -80,7 +80,7 @@ fn errors(kind: Kind, obj: &Value) -> Vec<String> {
         .collect()
 }
 
-fn rules_of(kind: Kind, obj: &Value, policy: &Policy) -> Vec<&'static str> {
+fn rules_of(kind: Kind, obj: &Value, policy: &Policy) -> Vec<RuleId> {
     findings(kind, obj, policy).into_iter().map(|f| f.rule).collect()
 }
 
@@ -236,10 +236,10 @@ fn rejects_the_success_policy_crash_clearly() {
         json!({"spec": {"jobTemplate": {"spec": {"completionMode": "Indexed", "successPolicy": sp.clone()}}}}),
     );
     let rules = rules_of(Kind::CronJob, &obj, &Policy::default());
-    assert!(rules.contains(&"server-crash"), "{rules:?}");
+    assert!(rules.contains(&RuleId::ServerCrash), "{rules:?}");
     let job_obj =
         job(json!({"spec": {"completionMode": "Indexed", "parallelism": 3, "successPolicy": sp.clone()}}));
-    assert!(rules_of(Kind::Job, &job_obj, &Policy::default()).contains(&"server-crash"));
+    assert!(rules_of(Kind::Job, &job_obj, &Policy::default()).contains(&RuleId::ServerCrash));
     // Without parallelism, defaulting sets completions to 1 and the API server copes.
     let fine = job(
         json!({"spec": {"completionMode": "Indexed", "successPolicy": {"rules": [{"succeededIndexes": "0"}]}}}),
@@ -251,7 +251,7 @@ fn rejects_the_success_policy_crash_clearly() {
 fn rejects_the_tz_prefix_crash_clearly() {
     let obj = cronjob(json!({"spec": {"schedule": "CRON_TZ="}}));
     let f = findings(Kind::CronJob, &obj, &Policy::default());
-    assert_eq!(f[0].rule, "server-crash");
+    assert_eq!(f[0].rule, RuleId::ServerCrash);
     assert!(f[0].message.contains("crashes"), "{}", f[0].message);
 }
 
@@ -321,7 +321,7 @@ fn rejects_cronjob_names_over_52_characters_on_create_only() {
         now: now(),
     };
     let mut defaulted = obj.clone();
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut defaulted);
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut defaulted);
     assert!(check(Kind::CronJob, &defaulted, &Policy::default(), &ctx).is_empty());
 }
 
@@ -398,7 +398,7 @@ fn reports_a_decode_error_alone() {
     let obj = cronjob(json!({"spec": {"suspend": "true", "concurrencyPolicy": "bogus"}}));
     let f = findings(Kind::CronJob, &obj, &Policy::default());
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].rule, "decode-error");
+    assert_eq!(f[0].rule, RuleId::DecodeError);
     assert_eq!(f[0].field, "spec.suspend");
 }
 
@@ -428,32 +428,32 @@ fn ratchets_tz_in_schedule_on_update() {
     let tz = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
     assert_eq!(
         rules_of(Kind::CronJob, &tz, &Policy::default()),
-        vec!["tz-in-schedule"]
+        vec![RuleId::TzInSchedule]
     );
     let mut stored = tz.clone();
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut stored);
     let ctx = Context {
         operation: Operation::Update,
         old: Some(&stored),
         now: now(),
     };
     let f = check(Kind::CronJob, &stored, &Policy::default(), &ctx);
-    let rules: Vec<&str> = f.iter().map(|f| f.rule).collect();
-    assert_eq!(rules, vec!["tz-prefix-on-update"]);
+    let rules: Vec<RuleId> = f.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, vec![RuleId::TzPrefixOnUpdate]);
     // Keeping the prefix and adding a timeZone is refused even on update.
     let mut both = stored.clone();
     both["spec"]["timeZone"] = json!("UTC");
     let f = check(Kind::CronJob, &both, &Policy::default(), &ctx);
     assert!(f
         .iter()
-        .any(|f| f.severity == Severity::Error && f.rule == "tz-in-schedule"));
+        .any(|f| f.severity == Severity::Error && f.rule == RuleId::TzInSchedule));
 }
 
 #[test]
 fn rechecks_time_zone_only_when_it_changes() {
     let mut stored = cronjob(json!({"spec": {"timeZone": "Mars/Base"}}));
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
-    assert!(rules_of(Kind::CronJob, &stored, &Policy::default()).contains(&"invalid-time-zone"));
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut stored);
+    assert!(rules_of(Kind::CronJob, &stored, &Policy::default()).contains(&RuleId::InvalidTimeZone));
     let ctx = Context {
         operation: Operation::Update,
         old: Some(&stored),
@@ -465,7 +465,7 @@ fn rechecks_time_zone_only_when_it_changes() {
 #[test]
 fn warns_about_tz_prefix_on_update_without_the_parser() {
     let mut stored = cronjob(json!({"spec": {"schedule": "TZ=UTC 0 * * * *"}}));
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut stored);
     let ctx = Context {
         operation: Operation::Update,
         old: Some(&stored),
@@ -474,20 +474,20 @@ fn warns_about_tz_prefix_on_update_without_the_parser() {
     let f = check(Kind::CronJob, &stored, &Policy::default(), &ctx);
     let w = f
         .iter()
-        .find(|f| f.rule == "tz-prefix-on-update")
+        .find(|f| f.rule == RuleId::TzPrefixOnUpdate)
         .expect("warning");
     assert_eq!((w.severity, w.origin), (Severity::Warning, Origin::Advice));
     let mut quiet = Policy::default();
     quiet.warnings.tz_prefix_on_update = false;
     assert!(check(Kind::CronJob, &stored, &quiet, &ctx)
         .iter()
-        .all(|f| f.rule != "tz-prefix-on-update"));
+        .all(|f| f.rule != RuleId::TzPrefixOnUpdate));
 }
 
 #[test]
 fn rejects_job_updates_of_immutable_fields() {
     let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut changed = stored.clone();
     changed["spec"]["completionMode"] = json!("Indexed");
     changed["spec"]["backoffLimit"] = json!(2);
@@ -509,7 +509,7 @@ fn rejects_job_updates_of_immutable_fields() {
 #[test]
 fn reports_spec_errors_twice_on_job_update() {
     let mut stored = job(json!({}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut changed = stored.clone();
     changed["spec"]["parallelism"] = json!(-1);
     let ctx = Context {
@@ -532,35 +532,35 @@ fn policy(yaml: &str) -> Policy {
 #[case(
     Kind::Job,
     "rules:\n  allowedRestartPolicies: [OnFailure]\n",
-    "allowed-restart-policies"
+    RuleId::AllowedRestartPolicies
 )]
 #[case(
     Kind::CronJob,
     "rules:\n  allowedRestartPolicies: [Never]\n",
-    "allowed-restart-policies"
+    RuleId::AllowedRestartPolicies
 )]
 #[case(
     Kind::Job,
     "rules:\n  allowedCompletionModes: [Indexed]\n",
-    "allowed-completion-modes"
+    RuleId::AllowedCompletionModes
 )]
 #[case(
     Kind::CronJob,
     "rules:\n  allowedConcurrencyPolicies: [Forbid]\n",
-    "allowed-concurrency-policies"
+    RuleId::AllowedConcurrencyPolicies
 )]
 #[case(
     Kind::CronJob,
     "rules:\n  maxSuccessfulJobsHistoryLimit: 2\n",
-    "max-successful-jobs-history-limit"
+    RuleId::MaxSuccessfulJobsHistoryLimit
 )]
 #[case(
     Kind::CronJob,
     "rules:\n  maxFailedJobsHistoryLimit: 0\n",
-    "max-failed-jobs-history-limit"
+    RuleId::MaxFailedJobsHistoryLimit
 )]
-#[case(Kind::CronJob, "rules:\n  requireTimeZone: true\n", "require-time-zone")]
-fn enforces_each_policy_rule(#[case] kind: Kind, #[case] yaml: &str, #[case] rule: &str) {
+#[case(Kind::CronJob, "rules:\n  requireTimeZone: true\n", RuleId::RequireTimeZone)]
+fn enforces_each_policy_rule(#[case] kind: Kind, #[case] yaml: &str, #[case] rule: RuleId) {
     let obj = match kind {
         Kind::Job => job(json!({})),
         Kind::CronJob => cronjob(json!({})),
@@ -600,14 +600,14 @@ fn leaves_api_invalid_values_to_the_api_rules() {
         &obj,
         &policy("rules:\n  allowedRestartPolicies: [Never]\n"),
     );
-    assert_eq!(rules, vec!["restart-policy-required"]);
+    assert_eq!(rules, vec![RuleId::RestartPolicyRequired]);
 }
 
 #[test]
 fn accepts_what_the_policy_allows() {
     let p = policy("rules:\n  allowedRestartPolicies: [OnFailure]\n  allowedConcurrencyPolicies: [Allow]\n  maxSuccessfulJobsHistoryLimit: 3\n  requireTimeZone: true\n");
     let obj = cronjob(json!({"spec": {"timeZone": "Etc/UTC"}}));
-    let f: Vec<&str> = findings(Kind::CronJob, &obj, &p)
+    let f: Vec<RuleId> = findings(Kind::CronJob, &obj, &p)
         .into_iter()
         .filter(|f| f.origin == Origin::Policy)
         .map(|f| f.rule)
@@ -621,7 +621,7 @@ fn enforces_minimum_schedule_interval() {
     let every_minute = cronjob(json!({"spec": {"schedule": "* * * * *"}}));
     assert_eq!(
         rules_of(Kind::CronJob, &every_minute, &p),
-        vec!["min-schedule-interval"]
+        vec![RuleId::MinScheduleInterval]
     );
     assert!(rules_of(Kind::CronJob, &cronjob(json!({})), &p).is_empty());
 }
@@ -633,7 +633,7 @@ fn warns_about_short_starting_deadlines() {
     assert_eq!(f.len(), 1);
     assert_eq!(
         (f[0].rule, f[0].severity, f[0].origin),
-        ("short-starting-deadline", Severity::Warning, Origin::Advice)
+        (RuleId::ShortStartingDeadline, Severity::Warning, Origin::Advice)
     );
     let ok = cronjob(json!({"spec": {"startingDeadlineSeconds": 10}}));
     assert!(findings(Kind::CronJob, &ok, &Policy::default()).is_empty());
@@ -646,7 +646,7 @@ fn warns_about_schedules_that_never_fire() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(
         (f[0].rule, f[0].severity),
-        ("never-firing-schedule", Severity::Warning)
+        (RuleId::NeverFiringSchedule, Severity::Warning)
     );
     assert!(f[0]
         .message
@@ -753,7 +753,7 @@ fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
         let mut object = req["object"].clone();
         // Mutating CREATE requests come before the selector and name generation.
         if operation == Operation::Create && file.contains(".mutate") {
-            crate::apidefaults::prepare_for_create(kind, &mut object);
+            crate::apiserver::prepare_for_create(kind, &mut object);
         }
         let errors: Vec<String> = check(kind, &object, &Policy::default(), &ctx)
             .into_iter()
@@ -763,7 +763,7 @@ fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
         if file.starts_with("job-create-no-restartpolicy") {
             assert_eq!(errors.len(), 1, "{file}: {errors:?}");
             assert!(
-                errors[0].starts_with("restart-policy-required"),
+                errors[0].starts_with(RuleId::RestartPolicyRequired.as_str()),
                 "{file}: {errors:?}"
             );
         } else {
@@ -777,7 +777,7 @@ fn accepts_what_a_real_api_server_accepted_in_captured_admission_requests() {
 #[test]
 fn allows_scheduling_changes_only_while_suspended_and_never_started() {
     let mut stored = job(json!({"spec": {"suspend": true}}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut changed = stored.clone();
     changed["spec"]["template"]["spec"]["nodeSelector"] = json!({"pool": "gpu"});
     let ctx = Context {
@@ -793,43 +793,21 @@ fn allows_scheduling_changes_only_while_suspended_and_never_started() {
         old: Some(&started),
         now: now(),
     };
-    let rules: Vec<&str> = check(Kind::Job, &changed, &Policy::default(), &ctx)
+    let rules: Vec<RuleId> = check(Kind::Job, &changed, &Policy::default(), &ctx)
         .iter()
         .map(|f| f.rule)
         .collect();
-    assert_eq!(rules, vec!["immutable-field"]);
+    assert_eq!(rules, vec![RuleId::ImmutableField]);
 }
 
 #[test]
 fn documents_every_rule_id() {
     let docs = include_str!("../../docs/rules.md");
-    for id in RULE_IDS {
-        assert!(docs.contains(&format!("`{id}`")), "docs/rules.md lacks `{id}`");
-    }
-    let unique: std::collections::HashSet<&&str> = RULE_IDS.iter().collect();
-    assert_eq!(unique.len(), RULE_IDS.len());
-}
-
-#[test]
-fn reports_only_listed_rule_ids_on_the_corpus() {
-    let dir = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/manifests-corpus/manifests"
-    );
-    for entry in std::fs::read_dir(dir).expect("corpus") {
-        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
-        let Some(Ok(doc)) = crate::yaml::parse_stream(&text).into_iter().next() else {
-            continue;
-        };
-        let Some(obj) = doc.value else { continue };
-        let kind = if obj["kind"] == "Job" {
-            Kind::Job
-        } else {
-            Kind::CronJob
-        };
-        for f in findings(kind, &obj, &Policy::default()) {
-            assert!(RULE_IDS.contains(&f.rule), "unlisted rule id {}", f.rule);
-        }
+    for rule in RuleId::ALL {
+        assert!(
+            docs.contains(&format!("`{rule}`")),
+            "docs/rules.md lacks `{rule}`"
+        );
     }
 }
 
@@ -911,7 +889,7 @@ fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
             "template": {"metadata": {"labels": {"controller-uid": "u-1", "job-name": "report"}}}
         }}),
     );
-    crate::apidefaults::apply_defaults(Kind::Job, &mut legacy);
+    crate::apiserver::apply_defaults(Kind::Job, &mut legacy);
     let mut relabelled = legacy.clone();
     relabelled["metadata"]["labels"]["team"] = json!("b");
     assert_eq!(
@@ -935,7 +913,7 @@ fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
         );
     };
     let mut current = job(json!({}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut current);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut current);
     assert_refuses_losing_job_name(&current);
     // Upstream decides from the stored template's labels alone: a stored selector with only
     // the legacy key does not lift the requirement.
@@ -950,7 +928,7 @@ fn requires_prefixed_labels_on_update_only_if_the_stored_job_had_them() {
 #[test]
 fn treats_empty_and_missing_lists_as_equal_on_update() {
     let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut same = stored.clone();
     same["spec"]["template"]["spec"]["tolerations"] = json!([]);
     same["spec"]["template"]["metadata"]["annotations"] = json!({});
@@ -971,7 +949,7 @@ fn prints_an_immutable_selector_in_go_syntax() {
         "selector": {"matchLabels": {"app": "a"}},
         "template": {"metadata": {"labels": {"app": "a", "tier": "x"}}}}}),
     );
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut changed = stored.clone();
     changed["spec"]["selector"] = json!({"matchLabels": {"tier": "x"}});
     assert_eq!(
@@ -986,11 +964,11 @@ fn prints_an_immutable_selector_in_go_syntax() {
 fn warns_about_large_indexed_templates_when_any_cronjob_spec_field_changes() {
     let mut stored = cronjob(json!({"spec": {"jobTemplate": {"spec": {
         "completionMode": "Indexed", "completions": 100_001, "parallelism": 10_001}}}}));
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut stored);
     let warned = |new: &Value| {
         check(Kind::CronJob, new, &Policy::default(), &update_ctx(&stored))
             .iter()
-            .any(|f| f.rule == "large-indexed-job" && f.field == "spec.jobTemplate")
+            .any(|f| f.rule == RuleId::LargeIndexedJob && f.field == "spec.jobTemplate")
     };
     assert!(!warned(&stored));
     let mut rescheduled = stored.clone();
@@ -1051,7 +1029,7 @@ fn rejects_incomplete_owner_references_and_two_controllers() {
 #[test]
 fn checks_owner_references_on_cronjob_update() {
     let mut stored = cronjob(json!({}));
-    crate::apidefaults::apply_defaults(Kind::CronJob, &mut stored);
+    crate::apiserver::apply_defaults(Kind::CronJob, &mut stored);
     let mut owned = stored.clone();
     owned["metadata"]["ownerReferences"] = json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "c"}]);
     assert_eq!(
@@ -1064,7 +1042,7 @@ fn checks_owner_references_on_cronjob_update() {
 #[test]
 fn prints_an_immutable_pod_failure_policy_in_go_syntax() {
     let mut stored = job(json!({"metadata": {"uid": "u-1"}}));
-    crate::apidefaults::prepare_for_create(Kind::Job, &mut stored);
+    crate::apiserver::prepare_for_create(Kind::Job, &mut stored);
     let mut changed = stored.clone();
     changed["spec"]["podFailurePolicy"] =
         json!({"rules": [{"action": "Ignore", "onExitCodes": {"operator": "In", "values": [1]}}]});
@@ -1150,7 +1128,7 @@ fn unknown_fields_are_a_strict_decoding_error() {
     );
     let found = findings(Kind::CronJob, &typos, &Policy::default());
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].rule, "decode-error");
+    assert_eq!(found[0].rule, RuleId::DecodeError);
     assert_eq!(found[0].field, "metadata.lables");
     assert_eq!(
         found[0].message,
@@ -1186,14 +1164,14 @@ fn decodes_the_manifest_as_written() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].rule, found[0].field.as_str()),
-        ("decode-error", "metadata.uid")
+        (RuleId::DecodeError, "metadata.uid")
     );
     let bad_label = job(json!({"spec": {"template": {"metadata": {"labels": {"v": 1}}}}}));
     let found = findings(Kind::Job, &bad_label, &Policy::default());
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(
         (found[0].rule, found[0].field.as_str()),
-        ("decode-error", "spec.template.metadata.labels[v]")
+        (RuleId::DecodeError, "spec.template.metadata.labels[v]")
     );
 }
 

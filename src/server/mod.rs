@@ -30,7 +30,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tracing::{debug, error, info, warn};
 
-use crate::config::Policy;
+use crate::policy::Policy;
 use metrics::{Metrics, ReloadResult};
 use watch::Signature;
 
@@ -327,7 +327,7 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
             let verdict = outcome.verdict.as_str();
             state
                 .metrics
-                .record_review(label, kind, &outcome.operation, verdict, start.elapsed());
+                .record_review(label, kind, outcome.operation.as_str(), verdict, start.elapsed());
             state.metrics.record_patches(&outcome.patched_fields);
             let micros = start.elapsed().as_micros() as u64;
             // Denials and warnings are logged at info: they are what a platform team looks

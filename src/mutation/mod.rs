@@ -1,0 +1,743 @@
+//! The mutation: which defaults `/mutate` adds to a Job or CronJob, as a JSON Patch.
+//!
+//! The API server defaults an object before any webhook sees it, so a CronJob always arrives
+//! with `concurrencyPolicy: Allow` and history limits 3/1. A value still at its API default
+//! counts as unset unless the request itself shows the user chose it ([`Evidence`]); an
+//! explicit non-default value is never touched. Everything here is pure: the object (and on
+//! update the stored object), the policy's `defaults:` section and "now" in, a patch out.
+
+use chrono::{DateTime, Utc};
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, Patch, PatchOperation, ReplaceOperation};
+use serde_json::{Map, Value};
+
+mod deadline;
+mod evidence;
+
+use crate::model::{Kind, Operation};
+use crate::policy::{CronJobDefaults, Defaults, JobDefaults, KEEP_ANNOTATION};
+use deadline::active_deadline;
+
+pub use deadline::SCHEDULE_RUNS;
+pub use evidence::{Evidence, LAST_APPLIED_ANNOTATION};
+
+/// One default the mutation applied: one operation of the JSON Patch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The field as the API server prints paths (`spec.concurrencyPolicy`).
+    pub field: String,
+    /// The field's path, one token per key.
+    pub path: Vec<&'static str>,
+    /// `add` where the key was absent, `replace` where it held a value.
+    pub op: PatchOp,
+    /// The value set.
+    pub value: Value,
+    /// What `response.warnings` says about it: the field, the value and how to opt out.
+    pub warning: String,
+}
+
+/// The JSON Patch operations a mutation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchOp {
+    Add,
+    Replace,
+}
+
+/// The result of [`mutation`]: each default applied, in patch order (none when nothing
+/// applies).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Mutation {
+    pub applied: Vec<Applied>,
+}
+
+impl Mutation {
+    pub fn is_empty(&self) -> bool {
+        self.applied.is_empty()
+    }
+
+    /// The JSON Patch, as json-patch's types (to apply it).
+    pub fn patch(&self) -> Patch {
+        Patch(
+            self.applied
+                .iter()
+                .map(|a| {
+                    let path = PointerBuf::from_tokens(a.path.iter().copied());
+                    let value = a.value.clone();
+                    match a.op {
+                        PatchOp::Add => PatchOperation::Add(AddOperation { path, value }),
+                        PatchOp::Replace => PatchOperation::Replace(ReplaceOperation { path, value }),
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The defaults `/mutate` adds to `object`. `old` is the stored object on update.
+///
+/// Jobs are mutated on create only (their template is immutable afterwards, and a
+/// running Job's deadlines are the user's business), and never when a controller owns
+/// them (a CronJob's Jobs get their deadline from the CronJob's template). CronJobs are
+/// mutated on create; on update only where a field batchguard had set fell back to its
+/// API default with no sign of a user choice, as a `kubectl replace` that omits it does.
+pub fn mutation(
+    kind: Kind,
+    operation: Operation,
+    object: &Value,
+    old: Option<&Value>,
+    defaults: &Defaults,
+    now: DateTime<Utc>,
+) -> Mutation {
+    let mut out = Mutation::default();
+    let Some(spec) = object.get("spec").and_then(Value::as_object) else {
+        return out;
+    };
+    match kind {
+        Kind::CronJob => {
+            let old_spec = match operation {
+                Operation::Create => None,
+                // An update without a stored object cannot show that we had set anything.
+                Operation::Update => match old.and_then(|o| o.get("spec")).and_then(Value::as_object) {
+                    Some(s) => Some(s),
+                    None => return out,
+                },
+            };
+            cronjob(
+                spec,
+                old_spec,
+                &Evidence::of(object),
+                &defaults.cron_job,
+                now,
+                &mut out,
+            );
+        }
+        Kind::Job => {
+            if operation == Operation::Create && !controller_owned(object) {
+                job(spec, &Evidence::of(object), &defaults.job, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// True when an ownerReference says `controller: true` (a Job made by a CronJob, a
+/// workflow engine's Jobs): such objects are managed, not written by a person.
+pub fn controller_owned(object: &Value) -> bool {
+    object
+        .get("metadata")
+        .and_then(|m| m.get("ownerReferences"))
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
+}
+
+/// A field with an API default that batchguard replaces (`concurrencyPolicy: Allow`).
+struct Defaulted<'a> {
+    key: &'static str,
+    api_default: Value,
+    configured: Option<Value>,
+    shown_default: &'a str,
+}
+
+fn cronjob(
+    spec: &Map<String, Value>,
+    old_spec: Option<&Map<String, Value>>,
+    evidence: &Evidence,
+    d: &CronJobDefaults,
+    now: DateTime<Utc>,
+    out: &mut Mutation,
+) {
+    let replaced = [
+        Defaulted {
+            key: "concurrencyPolicy",
+            api_default: Value::from("Allow"),
+            configured: d.concurrency_policy.clone().map(Value::from),
+            shown_default: "Allow",
+        },
+        Defaulted {
+            key: "successfulJobsHistoryLimit",
+            api_default: Value::from(3),
+            configured: d.successful_jobs_history_limit.map(Value::from),
+            shown_default: "3",
+        },
+        Defaulted {
+            key: "failedJobsHistoryLimit",
+            api_default: Value::from(1),
+            configured: d.failed_jobs_history_limit.map(Value::from),
+            shown_default: "1",
+        },
+    ];
+    for field in replaced {
+        replace_api_default(spec, old_spec, evidence, &field, out);
+    }
+
+    if let Some(configured) = d.starting_deadline_seconds {
+        let path = ["spec", "startingDeadlineSeconds"];
+        let ours_before = old_spec.map(|o| same_int(o.get(path[1]), configured));
+        fill_absent(
+            spec,
+            &path,
+            Value::from(configured),
+            ours_before,
+            evidence,
+            None,
+            out,
+        );
+    }
+
+    let Some(template_spec) = spec
+        .get("jobTemplate")
+        .and_then(|t| t.get("spec"))
+        .and_then(Value::as_object)
+    else {
+        return;
+    };
+    let Some(wanted) = active_deadline(spec, d, now) else {
+        return;
+    };
+    let path = ["spec", "jobTemplate", "spec", "activeDeadlineSeconds"];
+    let ours_before = old_spec.map(|o| {
+        let old_value = o
+            .get("jobTemplate")
+            .and_then(|t| t.get("spec"))
+            .and_then(|s| s.get("activeDeadlineSeconds"));
+        let old_wanted = active_deadline(o, d, now);
+        old_wanted.is_some_and(|w| same_int(old_value, w.seconds))
+    });
+    fill_absent(
+        template_spec,
+        &path,
+        Value::from(wanted.seconds),
+        ours_before,
+        evidence,
+        wanted.why.as_deref(),
+        out,
+    );
+}
+
+fn job(spec: &Map<String, Value>, evidence: &Evidence, d: &JobDefaults, out: &mut Mutation) {
+    if let Some(ttl) = d.ttl_seconds_after_finished {
+        let path = ["spec", "ttlSecondsAfterFinished"];
+        fill_absent(spec, &path, Value::from(ttl), None, evidence, None, out);
+    }
+    if let Some(deadline) = d.active_deadline_seconds.filter(|s| *s > 0) {
+        let path = ["spec", "activeDeadlineSeconds"];
+        fill_absent(spec, &path, Value::from(deadline), None, evidence, None, out);
+    }
+}
+
+/// Replaces a value still at its API default, unless the user chose it or, on update,
+/// unless it was not batchguard's value before.
+fn replace_api_default(
+    spec: &Map<String, Value>,
+    old_spec: Option<&Map<String, Value>>,
+    evidence: &Evidence,
+    field: &Defaulted,
+    out: &mut Mutation,
+) {
+    let Some(configured) = &field.configured else {
+        return;
+    };
+    if *configured == field.api_default {
+        return;
+    }
+    let current = spec.get(field.key);
+    let unset = match current {
+        None | Some(Value::Null) => true,
+        Some(v) => *v == field.api_default,
+    };
+    if !unset {
+        return;
+    }
+    let path = ["spec", field.key];
+    if evidence.chose(&path) {
+        return;
+    }
+    if let Some(old) = old_spec {
+        if old.get(field.key) != Some(configured) {
+            return;
+        }
+    }
+    let (d, key) = (field.shown_default, field.key);
+    let text: &[&str] = match current {
+        Some(v) if !v.is_null() => &[
+            " (API default ",
+            d,
+            " was not chosen explicitly); to keep ",
+            d,
+            ", set it with kubectl apply or annotate ",
+            KEEP_ANNOTATION,
+            ": ",
+            key,
+        ],
+        _ => &[
+            " (it was not set); to keep the API default ",
+            d,
+            ", set it with kubectl apply or annotate ",
+            KEEP_ANNOTATION,
+            ": ",
+            key,
+        ],
+    };
+    push(out, &path, current.is_some(), configured.clone(), text);
+}
+
+/// Adds a field that has no API default when it is absent, unless the user opted out; on
+/// update (`ours_before` is `Some`) only when the stored object had batchguard's value.
+fn fill_absent(
+    parent: &Map<String, Value>,
+    path: &[&'static str],
+    value: Value,
+    ours_before: Option<bool>,
+    evidence: &Evidence,
+    why: Option<&str>,
+    out: &mut Mutation,
+) {
+    let Some(key) = path.last() else {
+        return;
+    };
+    let current = parent.get(*key);
+    if current.is_some_and(|v| !v.is_null()) {
+        return;
+    }
+    if ours_before == Some(false) || evidence.chose(path) {
+        return;
+    }
+    let (sep, why) = match why {
+        Some(w) => ("; ", w),
+        None => ("", ""),
+    };
+    let text = [
+        " (it was not set",
+        sep,
+        why,
+        "); to choose another value set it, or annotate ",
+        KEEP_ANNOTATION,
+        ": ",
+        key,
+        " to leave it unset",
+    ];
+    push(out, path, current.is_some(), value, &text);
+}
+
+/// Records one default: the patch operation, and the warning `batchguard set
+/// <field>=<value><text…>` (built by concatenation: formatting machinery was a fifth of a
+/// `/mutate` review).
+fn push(out: &mut Mutation, path: &[&'static str], exists: bool, value: Value, text: &[&str]) {
+    let field = path.join(".");
+    let shown = match &value {
+        Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    let mut warning = String::with_capacity(
+        "batchguard set =".len() + field.len() + shown.len() + text.iter().map(|t| t.len()).sum::<usize>(),
+    );
+    warning.push_str("batchguard set ");
+    warning.push_str(&field);
+    warning.push('=');
+    warning.push_str(&shown);
+    for t in text {
+        warning.push_str(t);
+    }
+    out.applied.push(Applied {
+        warning,
+        field,
+        path: path.to_vec(),
+        op: if exists { PatchOp::Replace } else { PatchOp::Add },
+        value,
+    });
+}
+
+fn same_int(v: Option<&Value>, want: i64) -> bool {
+    v.and_then(Value::as_i64) == Some(want)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::ActiveDeadline;
+    use serde_json::json;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-25T02:00:00Z")
+            .expect("valid time")
+            .with_timezone(&Utc)
+    }
+
+    /// The defaults without the schedule-derived deadline, which needs the cron engine.
+    fn defaults() -> Defaults {
+        let mut d = Defaults::default();
+        d.cron_job.active_deadline_seconds = None;
+        d
+    }
+
+    fn cronjob(spec_extra: Value, meta: Value) -> Value {
+        let mut spec = json!({
+            "schedule": "*/5 * * * *",
+            "concurrencyPolicy": "Allow",
+            "suspend": false,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 1,
+            "jobTemplate": {"spec": {"template": {"spec": {"restartPolicy": "OnFailure"}}}},
+        });
+        if let (Some(s), Some(extra)) = (spec.as_object_mut(), spec_extra.as_object()) {
+            for (k, v) in extra {
+                s.insert(k.clone(), v.clone());
+            }
+        }
+        json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta, "spec": spec})
+    }
+
+    fn fields(m: &Mutation) -> Vec<(String, Value)> {
+        m.applied
+            .iter()
+            .map(|a| (a.field.clone(), a.value.clone()))
+            .collect()
+    }
+
+    fn apply(object: &Value, m: &Mutation) -> Value {
+        let mut doc = object.clone();
+        json_patch::patch(&mut doc, &m.patch()).expect("patch applies");
+        doc
+    }
+
+    #[test]
+    fn replaces_api_defaults_on_create_without_evidence() {
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        assert_eq!(
+            fields(&m),
+            vec![
+                ("spec.concurrencyPolicy".into(), json!("Forbid")),
+                ("spec.successfulJobsHistoryLimit".into(), json!(1)),
+                ("spec.failedJobsHistoryLimit".into(), json!(3)),
+                ("spec.startingDeadlineSeconds".into(), json!(300)),
+            ]
+        );
+        let patched = apply(&obj, &m);
+        let again = mutation(
+            Kind::CronJob,
+            Operation::Create,
+            &patched,
+            None,
+            &defaults(),
+            now(),
+        );
+        assert!(again.is_empty(), "{:?}", again.applied);
+    }
+
+    #[test]
+    fn warning_names_field_value_and_opt_out() {
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        assert_eq!(
+            m.applied[0].warning,
+            "batchguard set spec.concurrencyPolicy=Forbid (API default Allow was not chosen explicitly); \
+             to keep Allow, set it with kubectl apply or annotate batchguard.io/keep: concurrencyPolicy"
+        );
+        assert_eq!(
+            m.applied[3].warning,
+            "batchguard set spec.startingDeadlineSeconds=300 (it was not set); to choose another value set it, \
+             or annotate batchguard.io/keep: startingDeadlineSeconds to leave it unset"
+        );
+    }
+
+    #[test]
+    fn keeps_explicit_non_default_values() {
+        let obj = cronjob(
+            json!({"concurrencyPolicy": "Replace", "successfulJobsHistoryLimit": 10,
+                   "failedJobsHistoryLimit": 0, "startingDeadlineSeconds": 20}),
+            json!({"name": "a"}),
+        );
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        assert!(m.is_empty(), "{:?}", m.applied);
+    }
+
+    #[test]
+    fn keeps_api_default_owned_by_server_side_apply() {
+        let meta = json!({"name": "a", "managedFields": [
+            {"manager": "kubectl", "operation": "Apply", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:spec": {"f:concurrencyPolicy": {}, "f:schedule": {}}}},
+            {"manager": "kube-controller-manager", "operation": "Update", "fieldsType": "FieldsV1",
+             "fieldsV1": {"f:spec": {"f:successfulJobsHistoryLimit": {}}}}
+        ]});
+        let obj = cronjob(json!({}), meta);
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        let f: Vec<String> = fields(&m).into_iter().map(|(f, _)| f).collect();
+        assert!(!f.contains(&"spec.concurrencyPolicy".to_string()), "{f:?}");
+        assert!(
+            f.contains(&"spec.successfulJobsHistoryLimit".to_string()),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn apply_to_status_subresource_is_no_evidence() {
+        let meta = json!({"name": "a", "managedFields": [
+            {"manager": "x", "operation": "Apply", "subresource": "status",
+             "fieldsV1": {"f:spec": {"f:concurrencyPolicy": {}}}}
+        ]});
+        let obj = cronjob(json!({}), meta);
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        assert_eq!(m.applied[0].field, "spec.concurrencyPolicy");
+    }
+
+    #[test]
+    fn keeps_api_default_listed_in_last_applied_configuration() {
+        let last = r#"{"apiVersion":"batch/v1","kind":"CronJob","spec":{"concurrencyPolicy":"Allow","failedJobsHistoryLimit":1,"schedule":"*/5 * * * *"}}"#;
+        let obj = cronjob(
+            json!({}),
+            json!({"name": "a", "annotations": {LAST_APPLIED_ANNOTATION: last}}),
+        );
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        let f: Vec<String> = fields(&m).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            f,
+            vec!["spec.successfulJobsHistoryLimit", "spec.startingDeadlineSeconds"]
+        );
+    }
+
+    #[test]
+    fn malformed_last_applied_proves_nothing() {
+        let obj = cronjob(
+            json!({}),
+            json!({"name": "a", "annotations": {LAST_APPLIED_ANNOTATION: "{not json"}}),
+        );
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        assert_eq!(m.applied.len(), 4);
+    }
+
+    #[test]
+    fn keep_annotation_lists_fields() {
+        let obj = cronjob(
+            json!({}),
+            json!({"name": "a", "annotations": {KEEP_ANNOTATION: " concurrencyPolicy ,startingDeadlineSeconds,spec.failedJobsHistoryLimit"}}),
+        );
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
+        let f: Vec<String> = fields(&m).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(f, vec!["spec.successfulJobsHistoryLimit"]);
+    }
+
+    #[test]
+    fn update_does_not_touch_values_batchguard_never_set() {
+        let old = cronjob(json!({}), json!({"name": "a"}));
+        let new = cronjob(json!({"suspend": true}), json!({"name": "a"}));
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
+        assert!(m.is_empty(), "{:?}", m.applied);
+    }
+
+    #[test]
+    fn update_restores_what_a_replace_dropped() {
+        let old = cronjob(
+            json!({"concurrencyPolicy": "Forbid", "successfulJobsHistoryLimit": 1,
+                   "failedJobsHistoryLimit": 3, "startingDeadlineSeconds": 300}),
+            json!({"name": "a"}),
+        );
+        // kubectl replace with a manifest that omits them: the API server re-defaults.
+        let new = cronjob(json!({"schedule": "*/10 * * * *"}), json!({"name": "a"}));
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
+        assert_eq!(
+            fields(&m),
+            vec![
+                ("spec.concurrencyPolicy".into(), json!("Forbid")),
+                ("spec.successfulJobsHistoryLimit".into(), json!(1)),
+                ("spec.failedJobsHistoryLimit".into(), json!(3)),
+                ("spec.startingDeadlineSeconds".into(), json!(300)),
+            ]
+        );
+    }
+
+    #[test]
+    fn update_respects_a_user_switching_back_to_the_api_default() {
+        let old = cronjob(json!({"concurrencyPolicy": "Forbid"}), json!({"name": "a"}));
+        let meta = json!({"name": "a", "managedFields": [
+            {"manager": "kubectl", "operation": "Apply",
+             "fieldsV1": {"f:spec": {"f:concurrencyPolicy": {}}}}
+        ]});
+        let new = cronjob(json!({}), meta);
+        let m = mutation(
+            Kind::CronJob,
+            Operation::Update,
+            &new,
+            Some(&old),
+            &defaults(),
+            now(),
+        );
+        assert!(m.is_empty(), "{:?}", m.applied);
+    }
+
+    #[test]
+    fn fixed_active_deadline_goes_into_the_job_template() {
+        let mut d = defaults();
+        d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Seconds(600));
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
+        let patched = apply(&obj, &m);
+        assert_eq!(
+            patched["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
+            json!(600)
+        );
+        assert!(mutation(Kind::CronJob, Operation::Create, &patched, None, &d, now()).is_empty());
+    }
+
+    #[test]
+    fn zero_deadline_is_never_set() {
+        let mut d = defaults();
+        d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Seconds(0));
+        d.job.active_deadline_seconds = Some(0);
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
+        let job = json!({"metadata": {"name": "j"}, "spec": {"template": {}}});
+        let m = mutation(Kind::Job, Operation::Create, &job, None, &d, now());
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
+    }
+
+    #[test]
+    fn schedule_deadline_is_skipped_when_schedule_does_not_parse() {
+        let mut d = defaults();
+        d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Schedule);
+        let obj = cronjob(json!({"schedule": "not a schedule"}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
+        assert!(!m
+            .applied
+            .iter()
+            .any(|a| a.field.ends_with("activeDeadlineSeconds")));
+    }
+
+    #[test]
+    fn schedule_deadline_is_the_shortest_gap_capped() {
+        let mut d = defaults();
+        d.cron_job.active_deadline_seconds = Some(ActiveDeadline::Schedule);
+        let obj = cronjob(json!({}), json!({"name": "a"}));
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
+        let patched = apply(&obj, &m);
+        assert_eq!(
+            patched["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
+            json!(300)
+        );
+        assert_eq!(
+            m.applied.last().map(|a| a.warning.as_str()),
+            Some(
+                "batchguard set spec.jobTemplate.spec.activeDeadlineSeconds=300 (it was not set; the shortest gap \
+                 between runs); to choose another value set it, or annotate batchguard.io/keep: \
+                 activeDeadlineSeconds to leave it unset"
+            )
+        );
+        d.cron_job.max_active_deadline_seconds = 120;
+        let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &d, now());
+        let patched = apply(&obj, &m);
+        assert_eq!(
+            patched["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
+            json!(120)
+        );
+        let daily = cronjob(json!({"schedule": "0 3 * * *"}), json!({"name": "a"}));
+        d.cron_job.max_active_deadline_seconds = 86_400 * 7;
+        let m = mutation(Kind::CronJob, Operation::Create, &daily, None, &d, now());
+        assert_eq!(
+            apply(&daily, &m)["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"],
+            json!(86_400)
+        );
+    }
+
+    #[test]
+    fn job_gets_ttl_only_on_create_and_only_when_standalone() {
+        let d = defaults();
+        let job = json!({"metadata": {"name": "j"}, "spec": {"template": {}}});
+        let m = mutation(Kind::Job, Operation::Create, &job, None, &d, now());
+        assert_eq!(
+            fields(&m),
+            vec![("spec.ttlSecondsAfterFinished".into(), json!(86_400))]
+        );
+        let m = mutation(Kind::Job, Operation::Update, &job, Some(&job), &d, now());
+        assert!(m.is_empty());
+        let owned = json!({"metadata": {"name": "j", "ownerReferences": [
+            {"apiVersion": "batch/v1", "kind": "CronJob", "name": "c", "uid": "u", "controller": true}
+        ]}, "spec": {}});
+        assert!(mutation(Kind::Job, Operation::Create, &owned, None, &d, now()).is_empty());
+        let not_controller = json!({"metadata": {"name": "j", "ownerReferences": [
+            {"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": "u"}
+        ]}, "spec": {}});
+        assert_eq!(
+            mutation(Kind::Job, Operation::Create, &not_controller, None, &d, now())
+                .applied
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn job_active_deadline_only_when_configured() {
+        let mut d = defaults();
+        let job = json!({"metadata": {"name": "j"}, "spec": {"ttlSecondsAfterFinished": 5}});
+        assert!(mutation(Kind::Job, Operation::Create, &job, None, &d, now()).is_empty());
+        d.job.active_deadline_seconds = Some(3600);
+        let m = mutation(Kind::Job, Operation::Create, &job, None, &d, now());
+        assert_eq!(
+            fields(&m),
+            vec![("spec.activeDeadlineSeconds".into(), json!(3600))]
+        );
+    }
+
+    #[test]
+    fn tolerates_odd_shapes() {
+        let d = Defaults::default();
+        for obj in [
+            json!(null),
+            json!(5),
+            json!({}),
+            json!({"spec": null}),
+            json!({"spec": []}),
+            json!({"metadata": 3, "spec": {"jobTemplate": 7, "schedule": 9}}),
+            json!({"metadata": {"managedFields": {"x": 1}, "annotations": []}, "spec": {}}),
+            json!({"metadata": {"annotations": {KEEP_ANNOTATION: 5, LAST_APPLIED_ANNOTATION: 5}}, "spec": {"concurrencyPolicy": 1e300}}),
+        ] {
+            for kind in [Kind::Job, Kind::CronJob] {
+                let m = mutation(kind, Operation::Create, &obj, None, &d, now());
+                let mut doc = obj.clone();
+                json_patch::patch(&mut doc, &m.patch()).expect("patch applies to its own object");
+                let _ = mutation(kind, Operation::Update, &obj, Some(&json!(null)), &d, now());
+            }
+        }
+    }
+
+    #[test]
+    fn patch_paths_escape_slash_and_tilde() {
+        let m = Mutation {
+            applied: vec![Applied {
+                field: "metadata.annotations.batchguard.io/keep".into(),
+                path: vec!["metadata", "annotations", "batchguard.io/keep~x"],
+                op: PatchOp::Add,
+                value: json!("a \"b\""),
+                warning: String::new(),
+            }],
+        };
+        let text = serde_json::to_string(&m.patch()).expect("a patch serializes");
+        assert_eq!(
+            text,
+            r#"[{"op":"add","path":"/metadata/annotations/batchguard.io~1keep~0x","value":"a \"b\""}]"#
+        );
+    }
+}

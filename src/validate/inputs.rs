@@ -1,0 +1,167 @@
+//! Which inputs a `validate` run reads: PATH arguments to files (directories walked in
+//! sorted order), standard input, and reading them.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::report::InputError;
+
+/// The label used for standard input in reports.
+pub const STDIN_LABEL: &str = "<stdin>";
+
+/// Extensions read when walking a directory.
+const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// One source of manifests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Input {
+    /// How the input is named in reports: the path as given (joined for walked files), or `<stdin>`.
+    pub fn label(&self) -> String {
+        match self {
+            Input::Stdin => STDIN_LABEL.to_string(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Turns the PATH arguments into inputs: files as given, directories walked recursively in
+/// sorted order for `*.yaml`/`*.yml`/`*.json` (hidden entries left out), `-` or nothing as
+/// standard input. Paths that cannot be read are returned beside the inputs.
+pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    if paths.is_empty() {
+        inputs.push(Input::Stdin);
+    }
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        match std::fs::metadata(path) {
+            Err(source) => errors.push(InputError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
+            Ok(meta) if meta.is_dir() => {
+                let before = inputs.len();
+                let mut seen = HashSet::new();
+                walk(path, &mut seen, &mut inputs, &mut errors);
+                if inputs.len() == before {
+                    errors.push(InputError::EmptyDirectory {
+                        path: path.display().to_string(),
+                    });
+                }
+            }
+            Ok(_) => inputs.push(Input::File(path.clone())),
+        }
+    }
+    (inputs, errors)
+}
+
+fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    // A symlink loop would otherwise walk forever.
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        if !seen.insert(real) {
+            return;
+        }
+    }
+    let read_error = |source| InputError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(read_error(e)),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => names.push(entry.file_name()),
+            Err(e) => errors.push(read_error(e)),
+        }
+    }
+    names.sort();
+    for name in names {
+        if name.as_encoded_bytes().starts_with(b".") {
+            continue;
+        }
+        let path = dir.join(&name);
+        match std::fs::metadata(&path) {
+            Err(source) => errors.push(InputError::Read {
+                path: path.display().to_string(),
+                source,
+            }),
+            Ok(meta) if meta.is_dir() => walk(&path, seen, inputs, errors),
+            Ok(_) => {
+                let wanted = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e));
+                if wanted {
+                    inputs.push(Input::File(path));
+                }
+            }
+        }
+    }
+}
+
+/// Reads one input whole. Standard input is read at most once per process in practice.
+pub fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
+    let mut buf = Vec::new();
+    let result = match input {
+        Input::Stdin => std::io::stdin().lock().read_to_end(&mut buf).map(|_| ()),
+        Input::File(p) => std::fs::read(p).map(|b| buf = b),
+    };
+    result.map_err(|source| InputError::Read {
+        path: input.label(),
+        source,
+    })?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_directories_sorted_and_filtered() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for p in [
+            "b.yaml",
+            "a.yml",
+            "c.json",
+            "notes.md",
+            ".hidden.yaml",
+            "sub/z.yaml",
+            ".git/x.yaml",
+        ] {
+            let path = root.join(p);
+            std::fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
+            std::fs::write(&path, "a: 1\n").expect("write");
+        }
+        let (inputs, errors) = discover(&[root.to_path_buf()]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| match i {
+                Input::File(p) => p.strip_prefix(root).expect("under root").display().to_string(),
+                Input::Stdin => "-".into(),
+            })
+            .collect();
+        assert_eq!(names, ["a.yml", "b.yaml", "c.json", "sub/z.yaml"]);
+    }
+
+    #[test]
+    fn no_path_and_dash_mean_stdin() {
+        assert_eq!(discover(&[]).0, vec![Input::Stdin]);
+        assert_eq!(discover(&[PathBuf::from("-")]).0, vec![Input::Stdin]);
+    }
+}

@@ -1,0 +1,17 @@
+//! batchguard's integration tests, as one test binary (each binary links the whole crate,
+//! so one binary builds once): a module per face.
+//!
+//! - `admission`: the webhook's pure core on the requests a real kube-apiserver sent.
+//! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
+//! - `cli`: the binary as users run it (exit codes, output snapshots).
+//! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
+//! - `manifest_corpus`, `validate_corpus`: every manifest of the API-server corpus.
+
+mod admission;
+mod cli;
+mod common;
+mod cron_corpus;
+mod manifest_corpus;
+mod schedule_corpus;
+mod server;
+mod validate_corpus;
