@@ -1,6 +1,7 @@
 //! The command line, declared once with clap derive: one struct per subcommand, with help
 //! text that teaches (every flag explained, examples and exit codes in `--help`).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
@@ -45,7 +46,7 @@ pub enum Command {
     /// Work with the policy file.
     Config(ConfigArgs),
     /// Run the HTTPS admission webhook (validating and mutating).
-    Serve(crate::server::ServeArgs),
+    Serve(ServeArgs),
 }
 
 /// Output format of `validate` and `schedule`.
@@ -163,6 +164,49 @@ pub struct ConfigArgs {
 pub enum ConfigCommand {
     /// Print the full default policy file, every key with its default and a comment.
     Default,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `batchguard serve` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address for the HTTPS webhook [default: 0.0.0.0:8443; 127.0.0.1:8443 with development certificates].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Serving certificate (PEM, leaf first). Without it, a development CA and certificate are made under certs/dev/.
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Serving key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The policy file (reloaded on change). Without it, the built-in default policy.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mTLS from the API server.
+    #[arg(long)]
+    pub client_ca: Option<PathBuf>,
+    /// Plain-HTTP address for /metrics, /healthz and /readyz [default: 0.0.0.0:9090; 127.0.0.1:9090 with development certificates].
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Seconds between checks of the certificate and policy files for changes.
+    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    pub reload_interval: f64,
+}
+
+fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of seconds between 0 and 3600")),
+    }
 }
 
 #[cfg(test)]

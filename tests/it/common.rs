@@ -343,7 +343,7 @@ impl Running {
 /// `adjust` may change the settings (paths into `dir` are allowed: it exists already).
 pub async fn start(adjust: impl FnOnce(&Path, &TestCa, &mut Settings)) -> Running {
     if std::env::var_os("RUST_LOG").is_some() {
-        batchguard::server::init_logging(batchguard::server::LogFormat::Text);
+        batchguard::server::init_logging(batchguard::cli::LogFormat::Text);
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = TestCa::new("batchguard test CA");

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::common::*;
 use base64::Engine as _;
+use batchguard::admission::{review, Env, Webhook};
 use batchguard::policy::Policy;
-use batchguard::server::core::{review, Env, Webhook};
 use serde_json::Value;
 
 const JSON: Option<&str> = Some("application/json");
@@ -747,7 +747,7 @@ async fn metrics_count_reviews_rejections_and_latency() {
     assert_eq!(
         sample(
             &page,
-            "batchguard_admission_duration_seconds_bucket{webhook=\"mutate\",le=\"+Inf\"}"
+            "batchguard_admission_duration_seconds_bucket{le=\"+Inf\",webhook=\"mutate\"}"
         ),
         Some(mutate_total)
     );
@@ -759,13 +759,14 @@ async fn metrics_count_reviews_rejections_and_latency() {
         Some(mutate_total)
     );
     for le in [
-        "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.1", "1",
+        "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.1", "1.0",
     ] {
         let series =
-            format!("batchguard_admission_duration_seconds_bucket{{webhook=\"validate\",le=\"{le}\"}}");
+            format!("batchguard_admission_duration_seconds_bucket{{le=\"{le}\",webhook=\"validate\"}}");
         assert!(sample(&page, &series).is_some(), "{series} missing");
     }
-    assert!(page.contains("# TYPE batchguard_patches_total counter"));
+    // OpenMetrics names a counter family without its `_total` suffix.
+    assert!(page.contains("# TYPE batchguard_patches counter"));
     assert!(page.contains("# TYPE batchguard_admission_duration_seconds histogram"));
     assert_eq!(
         sample(&page, "batchguard_certificate_expiry_seconds"),

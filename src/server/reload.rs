@@ -1,9 +1,10 @@
-//! Change detection for files Kubernetes mounts: a Secret or ConfigMap volume is updated by
+//! Reloads without restarts: change detection for files Kubernetes mounts, and the polling
+//! task that calls a reload when they change. A Secret or ConfigMap volume is updated by
 //! swapping a `..data` symlink, which an inotify watch on the file itself misses. Polling what
 //! each path resolves to (target path, mtime and a content hash) sees every kind of update.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -45,6 +46,35 @@ fn file_sig(path: &Path) -> FileSig {
     }
 }
 
+pub(super) fn refs(paths: &[PathBuf]) -> Vec<&Path> {
+    paths.iter().map(PathBuf::as_path).collect()
+}
+
+/// Calls `reload` whenever what `paths` resolve to changes. A failed reload is not retried
+/// until the files change again: the signature is taken before reading, so a half-written
+/// pair is seen once more when its second file lands.
+pub(super) async fn poll_changes(
+    paths: Vec<PathBuf>,
+    mut seen: Signature,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    reload: impl Fn() + Send + 'static,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = Signature::of(&refs(&paths));
+        if now != seen {
+            seen = now;
+            reload();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,8 +100,9 @@ mod tests {
     fn a_missing_file_has_a_stable_signature() {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path().join("nope");
-        assert_eq!(Signature::of(&[&p]), Signature::of(&[&p]));
+        let before = Signature::of(&[&p]);
+        assert_eq!(before, Signature::of(&[&p]));
         std::fs::write(&p, "x").expect("write");
-        assert_ne!(Signature::of(&[&p]), Signature::of(&[&dir.path().join("nope2")]));
+        assert_ne!(before, Signature::of(&[&p]), "a file that appears is a change");
     }
 }
