@@ -17,7 +17,7 @@ pub const KEEP_ANNOTATION: &str = "batchguard.io/keep";
 
 /// The whole policy file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Policy {
     /// `enforce` denies; `warn` turns every denial into a warning (for rollout).
     pub mode: Mode,
@@ -53,7 +53,7 @@ pub enum Mode {
 
 /// Opt-in rules. `null` (or an empty list) means "not enforced".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct StrictRules {
     /// Allowed `restartPolicy` values for Job pods, e.g. `[Never]`.
     pub allowed_restart_policies: Option<Vec<String>>,
@@ -73,7 +73,7 @@ pub struct StrictRules {
 
 /// Default-on advice; each warning can be turned off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Warnings {
     /// Warn when a schedule never fires (`0 0 30 2 *`).
     pub never_firing_schedule: bool,
@@ -96,14 +96,14 @@ impl Default for Warnings {
 
 /// Mutation defaults. A `null` value turns that default off.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Defaults {
     pub cron_job: CronJobDefaults,
     pub job: JobDefaults,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct CronJobDefaults {
     /// Replaces the API default `Allow` unless the user chose it.
     pub concurrency_policy: Option<String>,
@@ -164,7 +164,7 @@ mod schedule_keyword {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct JobDefaults {
     /// Set on standalone Jobs (no controller ownerReference) when absent.
     pub ttl_seconds_after_finished: Option<i64>,
@@ -182,7 +182,7 @@ impl Default for JobDefaults {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Exemptions {
     /// Namespaces never judged nor mutated. The webhook's own namespace (from the
     /// `POD_NAMESPACE` environment variable) is added at start-up.
@@ -258,8 +258,27 @@ impl Policy {
         if value.is_null() {
             return Ok(Policy::default());
         }
-        let policy: Policy = serde_path_to_error::deserialize(&value).map_err(|e| {
-            let segments: Vec<Segment> = e
+        let key_error = |path: &[Segment], message: String| {
+            let line = doc
+                .spans
+                .key(path)
+                .or_else(|| doc.spans.locate(path))
+                .map(|p| p.line)
+                .unwrap_or(doc.line);
+            let key = Segment::dotted(path);
+            ConfigError::Key {
+                path: origin.into(),
+                line,
+                key: if key.is_empty() { "(top level)".into() } else { key },
+                message,
+            }
+        };
+        // Unknown keys are what serde ignores; a typo must not silently turn a rule off.
+        let mut unknown: Vec<Vec<Segment>> = Vec::new();
+        let mut record = |path: serde_ignored::Path| unknown.push(Segment::of_ignored(&path));
+        let reader = serde_ignored::Deserializer::new(&value, &mut record);
+        let policy: Policy = serde_path_to_error::deserialize(reader).map_err(|e| {
+            let path: Vec<Segment> = e
                 .path()
                 .iter()
                 .filter_map(|s| match s {
@@ -268,32 +287,11 @@ impl Policy {
                     _ => None,
                 })
                 .collect();
-            let inner = e.inner().to_string();
-            // For an unknown field, serde names it in the message and the path stops at its parent.
-            let unknown = inner
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-                .map(str::to_string);
-            let mut full = segments.clone();
-            if let Some(k) = &unknown {
-                if full.last() != Some(&Segment::Key(k.clone())) {
-                    full.push(Segment::Key(k.clone()));
-                }
-            }
-            let line = doc
-                .spans
-                .key(&full)
-                .or_else(|| doc.spans.locate(&full))
-                .map(|p| p.line)
-                .unwrap_or(doc.line);
-            let key = Segment::dotted(&full);
-            ConfigError::Key {
-                path: origin.into(),
-                line,
-                key: if key.is_empty() { "(top level)".into() } else { key },
-                message: inner,
-            }
+            key_error(&path, e.inner().to_string())
         })?;
+        if let Some(path) = unknown.first() {
+            return Err(key_error(path, unknown_key_message(path)));
+        }
         policy.check().map_err(|message| ConfigError::Other {
             path: origin.into(),
             message,
@@ -388,6 +386,32 @@ impl Policy {
     }
 }
 
+/// `unknown field `x`, expected one of `a`, `b``, the keys listed from the default policy
+/// at the unknown key's parent.
+fn unknown_key_message(path: &[Segment]) -> String {
+    let name = match path.last() {
+        Some(Segment::Key(k)) => k.as_str(),
+        _ => "",
+    };
+    let defaults = serde_json::to_value(Policy::default()).unwrap_or_default();
+    let mut parent = &defaults;
+    for step in &path[..path.len().saturating_sub(1)] {
+        parent = match step {
+            Segment::Key(k) => parent.get(k).unwrap_or(&serde_json::Value::Null),
+            Segment::Index(i) => parent.get(i).unwrap_or(&serde_json::Value::Null),
+        };
+    }
+    let expected: Vec<String> = parent
+        .as_object()
+        .map(|m| m.keys().map(|k| format!("`{k}`")).collect())
+        .unwrap_or_default();
+    if expected.is_empty() {
+        format!("unknown field `{name}`")
+    } else {
+        format!("unknown field `{name}`, expected one of {}", expected.join(", "))
+    }
+}
+
 /// The full default policy file, with every key and a comment on each.
 pub const DEFAULT_POLICY_YAML: &str = include_str!("default-policy.yaml");
 
@@ -416,8 +440,18 @@ mod tests {
             .expect_err("unknown key");
         let text = err.to_string();
         assert!(
-            text.starts_with("p.yaml:3: `rules.requireTimezone`: unknown field"),
+            text.starts_with(
+                "p.yaml:3: `rules.requireTimezone`: unknown field `requireTimezone`, expected one of"
+            ),
             "{text}"
+        );
+        assert!(text.contains("`requireTimeZone`"), "{text}");
+        let deep = Policy::from_yaml("defaults:\n  cronJob:\n    concurencyPolicy: Forbid\n", "p.yaml")
+            .expect_err("unknown key")
+            .to_string();
+        assert!(
+            deep.starts_with("p.yaml:3: `defaults.cronJob.concurencyPolicy`: unknown field `concurencyPolicy`, expected one of `activeDeadlineSeconds`, `concurrencyPolicy`"),
+            "{deep}"
         );
     }
 

@@ -38,9 +38,11 @@ pub fn analyse(expr: &str, time_zone: Option<&str>, from: DateTime<Utc>, count: 
     for problem in cron::schedule_problems(expr, false, time_zone.is_some()) {
         errors.push(match problem {
             ScheduleProblem::Required => "spec.schedule: Required value".to_string(),
-            ScheduleProblem::Invalid(detail) => {
-                format!("spec.schedule: Invalid value: {}: {detail}", go_quote(expr))
-            }
+            ScheduleProblem::Invalid(_) | ScheduleProblem::TimeZoneInSchedule(_) => format!(
+                "spec.schedule: Invalid value: {}: {}",
+                go_quote(expr),
+                problem.detail().unwrap_or_default()
+            ),
         });
     }
     if let Some(tz) = time_zone {

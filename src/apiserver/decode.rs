@@ -547,7 +547,7 @@ fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) 
 /// above does not cover); that is not for this check to word.
 pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
     let mut unknown: Vec<Vec<Segment>> = Vec::new();
-    let mut record = |path: serde_ignored::Path| unknown.push(segments(&path));
+    let mut record = |path: serde_ignored::Path| unknown.push(Segment::of_ignored(&path));
     let read = match kind {
         Kind::Job => {
             serde_ignored::deserialize(obj, &mut record).map(|_: k8s_openapi::api::batch::v1::Job| ())
@@ -576,26 +576,6 @@ pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
         ),
         location: unknown.swap_remove(0),
     })
-}
-
-fn segments(path: &serde_ignored::Path) -> Vec<Segment> {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => Vec::new(),
-        Path::Seq { parent, index } => {
-            let mut out = segments(parent);
-            out.push(Segment::Index(*index));
-            out
-        }
-        Path::Map { parent, key } => {
-            let mut out = segments(parent);
-            out.push(Segment::Key(key.clone()));
-            out
-        }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            segments(parent)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ enum Step<'a> {
     MapKey(&'a str),
     /// A field printed as `.api` but stored under `loc`.
     Alias(&'a str, &'a [&'a str]),
+    /// A map entry the API server reports at the map itself (`metadata.labels`): printed
+    /// as nothing, located at the entry, so a finding points at the label it is about.
+    Entry(&'a str),
 }
 
 impl<'a> FieldPath<'a> {
@@ -62,6 +65,12 @@ impl<'a> FieldPath<'a> {
         self.then(Step::MapKey(key))
     }
 
+    /// A map entry whose errors the API server prints at the map (`metadata.labels`), but
+    /// which is located at its key.
+    pub const fn entry(&'a self, key: &'a str) -> FieldPath<'a> {
+        self.then(Step::Entry(key))
+    }
+
     /// A field whose printed name differs from where it is stored: the pod template's
     /// `labels` are printed as `template.labels` but stored under `template.metadata.labels`.
     pub const fn alias(&'a self, api_key: &'a str, loc_keys: &'a [&'a str]) -> FieldPath<'a> {
@@ -87,7 +96,7 @@ impl<'a> FieldPath<'a> {
             parent.write_api(out);
         }
         match self.step {
-            Step::Top => {}
+            Step::Top | Step::Entry(_) => {}
             Step::Field(key) | Step::Alias(key, _) => {
                 if !out.is_empty() {
                     out.push('.');
@@ -119,7 +128,9 @@ impl<'a> FieldPath<'a> {
         }
         match self.step {
             Step::Top => {}
-            Step::Field(key) | Step::MapKey(key) => out.push(Segment::Key(key.to_string())),
+            Step::Field(key) | Step::MapKey(key) | Step::Entry(key) => {
+                out.push(Segment::Key(key.to_string()))
+            }
             Step::Index(i) => out.push(Segment::Index(i)),
             Step::Alias(_, keys) => out.extend(keys.iter().map(|k| Segment::Key((*k).to_string()))),
         }
@@ -518,6 +529,12 @@ mod tests {
             vec![key("spec"), Segment::Index(0)],
         );
         check(&FieldPath::TOP, "", Vec::new());
+        // A label is reported at the map but located at its key.
+        check(
+            &FieldPath::root("metadata").child("labels").entry("app"),
+            "metadata.labels",
+            ["metadata", "labels", "app"].map(key).to_vec(),
+        );
         assert_eq!(JOB_TEMPLATE_SPEC.api(), "spec.jobTemplate.spec");
     }
 

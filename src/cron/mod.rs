@@ -149,8 +149,23 @@ impl Schedule {
 pub enum ScheduleProblem {
     /// `spec.schedule: Required value` (empty string).
     Required,
-    /// `spec.schedule: Invalid value: "<s>": <detail>`; this is the detail.
+    /// `spec.schedule: Invalid value: "<s>": <detail>`, where the parser refuses it; this
+    /// is the detail.
     Invalid(String),
+    /// `spec.schedule: Invalid value: "<s>": <detail>`, for a `TZ`/`CRON_TZ` in the schedule
+    /// where the API server does not allow one; this is the detail.
+    TimeZoneInSchedule(&'static str),
+}
+
+impl ScheduleProblem {
+    /// The detail of an `Invalid value` problem; `None` for `Required value`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ScheduleProblem::Required => None,
+            ScheduleProblem::Invalid(detail) => Some(detail),
+            ScheduleProblem::TimeZoneInSchedule(detail) => Some(detail),
+        }
+    }
 }
 
 /// The API server's `spec.schedule` checks in its order: parse, then the TZ rules.
@@ -165,12 +180,12 @@ pub fn schedule_problems(schedule: &str, allow_tz: bool, time_zone_set: bool) ->
     }
     let has_tz = schedule.contains("TZ");
     if allow_tz && has_tz && time_zone_set {
-        problems.push(ScheduleProblem::Invalid(
-            "cannot use both timeZone field and TZ or CRON_TZ in schedule".into(),
+        problems.push(ScheduleProblem::TimeZoneInSchedule(
+            "cannot use both timeZone field and TZ or CRON_TZ in schedule",
         ));
     } else if !allow_tz && has_tz {
-        problems.push(ScheduleProblem::Invalid(
-            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into(),
+        problems.push(ScheduleProblem::TimeZoneInSchedule(
+            "cannot use TZ or CRON_TZ in schedule, use timeZone field instead",
         ));
     }
     problems
@@ -226,8 +241,8 @@ mod tests {
             schedule_problems("TZ=Foo/Bar 0 * * * *", false, false),
             [
                 ScheduleProblem::Invalid("provided bad location Foo/Bar: unknown time zone Foo/Bar".into()),
-                ScheduleProblem::Invalid(
-                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into()
+                ScheduleProblem::TimeZoneInSchedule(
+                    "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
                 ),
             ]
         );
@@ -238,8 +253,8 @@ mod tests {
         assert!(schedule_problems("TZ=UTC 0 * * * *", true, false).is_empty());
         assert_eq!(
             schedule_problems("TZ=UTC 0 * * * *", true, true),
-            [ScheduleProblem::Invalid(
-                "cannot use both timeZone field and TZ or CRON_TZ in schedule".into()
+            [ScheduleProblem::TimeZoneInSchedule(
+                "cannot use both timeZone field and TZ or CRON_TZ in schedule"
             )]
         );
     }

@@ -92,6 +92,27 @@ impl Segment {
         out
     }
 
+    /// The location serde_ignored reports an ignored (unknown) key at.
+    pub fn of_ignored(path: &serde_ignored::Path) -> Vec<Segment> {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => Vec::new(),
+            Path::Seq { parent, index } => {
+                let mut out = Segment::of_ignored(parent);
+                out.push(Segment::Index(*index));
+                out
+            }
+            Path::Map { parent, key } => {
+                let mut out = Segment::of_ignored(parent);
+                out.push(Segment::Key(key.clone()));
+                out
+            }
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+                Segment::of_ignored(parent)
+            }
+        }
+    }
+
     /// Keys only: `["spec", "schedule"]` as a location.
     pub fn keys(keys: &[&str]) -> Vec<Segment> {
         keys.iter().map(|k| Segment::Key((*k).to_string())).collect()

@@ -48,15 +48,15 @@ pub fn check_manifest(kind: Kind, manifest: &Value, policy: &Policy, ctx: &Conte
     let mut object = manifest.clone();
     apiserver::prepare_for_create(kind, &mut object);
     let mut findings = judge(kind, &object, policy, ctx);
-    relocate(manifest, &object, &mut findings);
+    relocate(manifest, &mut findings);
     findings
 }
 
 /// Points findings about values the API server derived (labels copied from the template,
 /// a name generated from `generateName`, the generated `job-name` labels) at what the
 /// user wrote, instead of at a field that is not in the file.
-fn relocate(manifest: &Value, object: &Value, findings: &mut [Finding]) {
-    use apiserver::field::{as_str, get};
+fn relocate(manifest: &Value, findings: &mut [Finding]) {
+    use apiserver::field::get;
     let written = |path: &[&str]| get(manifest, path).is_some();
     let name_loc = if written(&["metadata", "name"]) {
         Segment::keys(&["metadata", "name"])
@@ -65,25 +65,46 @@ fn relocate(manifest: &Value, object: &Value, findings: &mut [Finding]) {
     } else {
         Segment::keys(&["metadata"])
     };
-    let name = as_str(get(object, &["metadata", "name"])).unwrap_or_default();
-    let quoted_name = format!("Invalid value: {}:", apiserver::field::quote(name));
-    let user_wrote_name_label = get(manifest, &["spec", "template", "metadata", "labels"])
-        .and_then(Value::as_object)
-        .is_some_and(|l| l.values().any(|v| v.as_str() == Some(name)));
-    for f in findings.iter_mut() {
-        // A generated `job-name` label: the name is what to fix. It also shows up under
-        // `metadata.labels` when those are the template's own (see `prepare_for_create`).
-        let about_the_name = f.message.starts_with(&quoted_name) && !user_wrote_name_label;
-        match f.field.as_str() {
-            "metadata.labels" | "spec.template.labels" if about_the_name => f.location = name_loc.clone(),
-            "metadata.labels" if !written(&["metadata", "labels"]) => {
-                f.location = Segment::keys(&["spec", "template", "metadata", "labels"]);
-            }
-            "metadata.name" if !written(&["metadata", "name"]) => f.location = name_loc.clone(),
-            _ => {}
+    let exists = |path: &[Segment]| {
+        let mut node = manifest;
+        for step in path {
+            node = match (step, node) {
+                (Segment::Key(k), Value::Object(m)) => m.get(k),
+                (Segment::Index(i), Value::Array(a)) => a.get(*i),
+                _ => None,
+            }?;
         }
+        Some(node)
+    };
+    const JOB_LABELS: &[&str] = &["metadata", "labels"];
+    const TEMPLATE_LABELS: &[&str] = &["spec", "template", "metadata", "labels"];
+    for f in findings.iter_mut() {
+        let mut at = f.location.clone();
+        // A Job's labels default to its template's (see `prepare_for_create`).
+        if at.starts_with(&Segment::keys(JOB_LABELS)) && !written(JOB_LABELS) {
+            let mut moved = Segment::keys(TEMPLATE_LABELS);
+            moved.extend(at.drain(JOB_LABELS.len()..));
+            at = moved;
+        }
+        // A label the Job's selector generation added (`job-name` holds the name): the name
+        // is what to fix.
+        let generated_name_label = matches!(
+            at.as_slice(),
+            [.., Segment::Key(labels), Segment::Key(key)]
+                if labels == "labels" && GENERATED_NAME_LABELS.contains(&key.as_str())
+        );
+        if generated_name_label && exists(&at).is_none() {
+            at = name_loc.clone();
+        }
+        if f.location == Segment::keys(&["metadata", "name"]) && !written(&["metadata", "name"]) {
+            at = name_loc.clone();
+        }
+        f.location = at;
     }
 }
+
+/// The labels `generateSelector` sets to the Job's name.
+const GENERATED_NAME_LABELS: &[&str] = &["job-name", "batch.kubernetes.io/job-name"];
 
 #[cfg(test)]
 mod tests;

@@ -418,7 +418,7 @@ fn locates_template_label_findings_where_they_are_written() {
             Segment::Index(_) => "#",
         })
         .collect();
-    assert_eq!(keys, ["spec", "template", "metadata", "labels"]);
+    assert_eq!(keys, ["spec", "template", "metadata", "labels", "bad key"]);
     // The Job's own labels were copied from the template by defaulting.
     assert!(f.iter().any(|f| f.field == "metadata.labels"));
 }
@@ -712,7 +712,10 @@ fn points_derived_findings_at_what_the_user_wrote() {
         .iter()
         .find(|f| f.field == "metadata.labels")
         .expect("copied labels");
-    assert_eq!(location_keys(labels), ["spec", "template", "metadata", "labels"]);
+    assert_eq!(
+        location_keys(labels),
+        ["spec", "template", "metadata", "labels", "bad key"]
+    );
 }
 
 /// Every captured AdmissionReview is a request a real API server let through its own

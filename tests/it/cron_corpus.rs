@@ -11,7 +11,11 @@ const CORPUS: &str = include_str!("../data/cron-schedules.jsonl");
 fn full_message(schedule: &str, problem: &ScheduleProblem) -> String {
     match problem {
         ScheduleProblem::Required => "Required value".to_string(),
-        ScheduleProblem::Invalid(detail) => format!("Invalid value: {}: {detail}", go_quote(schedule)),
+        ScheduleProblem::Invalid(_) | ScheduleProblem::TimeZoneInSchedule(_) => format!(
+            "Invalid value: {}: {}",
+            go_quote(schedule),
+            problem.detail().unwrap_or_default()
+        ),
     }
 }
 

@@ -73,12 +73,10 @@ fn cronjob_spec(spec: &Value, old_spec: Option<&Value>, errs: &mut Errs) {
             match problem {
                 ScheduleProblem::Required => errs.required(RuleId::ScheduleRequired, &sp, ""),
                 ScheduleProblem::Invalid(detail) => {
-                    let rule = if detail.starts_with("cannot use") && detail.contains("TZ or CRON_TZ") {
-                        RuleId::TzInSchedule
-                    } else {
-                        RuleId::InvalidSchedule
-                    };
-                    errs.invalid(rule, &sp, &quote(schedule), &detail);
+                    errs.invalid(RuleId::InvalidSchedule, &sp, &quote(schedule), &detail);
+                }
+                ScheduleProblem::TimeZoneInSchedule(detail) => {
+                    errs.invalid(RuleId::TzInSchedule, &sp, &quote(schedule), detail);
                 }
             }
         }

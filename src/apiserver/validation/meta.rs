@@ -185,10 +185,11 @@ fn sorted_entries(map: Option<&Value>) -> Vec<(&String, &Value)> {
 /// `ValidateLabels`: every key a qualified name, every value a label value.
 pub(crate) fn labels(map: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
     for (k, v) in sorted_entries(map) {
-        label_name(k, p, errs);
+        let entry = p.entry(k);
+        label_name(k, &entry, errs);
         let v = v.as_str().unwrap_or_default();
         for m in names::label_value(v) {
-            errs.invalid(RuleId::InvalidLabel, p, &quote(v), &m);
+            errs.invalid(RuleId::InvalidLabel, &entry, &quote(v), &m);
         }
     }
 }
@@ -205,7 +206,7 @@ pub(crate) fn annotations(map: Option<&Value>, p: &FieldPath, errs: &mut Errs) {
     let mut total = 0usize;
     for (k, v) in &entries {
         for m in names::qualified_name(&k.to_lowercase()) {
-            errs.invalid(RuleId::InvalidAnnotation, p, &quote(k), &m);
+            errs.invalid(RuleId::InvalidAnnotation, &p.entry(k), &quote(k), &m);
         }
         total += k.len() + v.as_str().map(str::len).unwrap_or_default();
     }
