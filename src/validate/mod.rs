@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::RuleId;
 use crate::policy::Policy;
-use crate::report::{DocResult, Report};
+use crate::report::{DocResult, InputError, Report};
 use crate::yaml;
 use inputs::{discover, read_input};
 use judge::{Judge, Source};
@@ -93,21 +93,49 @@ pub fn run(paths: &[PathBuf], policy: &Policy) -> Report {
 }
 
 /// [`run`] with a fixed "now" and a progress callback.
-pub fn run_with(paths: &[PathBuf], policy: &Policy, mut options: RunOptions<'_>) -> Report {
+///
+/// Inputs are read and judged in parallel on every core (rayon), and the report lists them
+/// in input order, so output does not depend on scheduling. Progress is reported from the
+/// calling thread as inputs finish.
+pub fn run_with(paths: &[PathBuf], policy: &Policy, options: RunOptions<'_>) -> Report {
+    use rayon::prelude::*;
     let (inputs, mut input_errors) = discover(paths);
-    let mut report = Report::default();
     let total = inputs.len();
-    for (done, input) in inputs.iter().enumerate() {
-        match read_input(input) {
-            Ok(bytes) => {
+    let now = options.now;
+    let (tick, ticks) = std::sync::mpsc::channel::<()>();
+    let outcomes: Vec<Result<Vec<DocResult>, InputError>> = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            inputs
+                .par_iter()
+                .map_with(tick, |tick, input| {
+                    let outcome =
+                        read_input(input).map(|bytes| check_source(&input.label(), &bytes, policy, now));
+                    // The receiver only goes away if the progress loop panicked.
+                    let _ = tick.send(());
+                    outcome
+                })
+                .collect()
+        });
+        // Ends when the last sender (one per rayon split) is dropped.
+        let mut progress = options.progress;
+        for (done, ()) in ticks.iter().enumerate() {
+            if let Some(progress) = progress.as_mut() {
+                progress(done + 1, total);
+            }
+        }
+        match worker.join() {
+            Ok(outcomes) => outcomes,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let mut report = Report::default();
+    for outcome in outcomes {
+        match outcome {
+            Ok(mut results) => {
                 report.files += 1;
-                let mut results = check_source(&input.label(), &bytes, policy, options.now);
                 report.results.append(&mut results);
             }
             Err(e) => input_errors.push(e),
-        }
-        if let Some(progress) = options.progress.as_mut() {
-            progress(done + 1, total);
         }
     }
     report.input_errors = input_errors;
@@ -257,5 +285,32 @@ mod tests {
         assert_eq!(report.results.len(), 1);
         assert_eq!(report.input_errors.len(), 1);
         assert_eq!(report.exit_code(), 2);
+    }
+
+    #[test]
+    fn parallel_run_keeps_input_order_and_reports_every_input() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut expected = Vec::new();
+        for i in 0..40 {
+            let name = format!("{i:03}.yaml");
+            let job = JOB.replace("name: pi", &format!("name: job-{i}"));
+            std::fs::write(dir.path().join(&name), job).expect("write");
+            expected.push(format!("job-{i}"));
+        }
+        let mut seen = Vec::new();
+        let mut progress = |done: usize, total: usize| seen.push((done, total));
+        let report = run_with(
+            &[dir.path().to_path_buf()],
+            &Policy::default(),
+            RunOptions {
+                now: Utc::now(),
+                progress: Some(&mut progress),
+            },
+        );
+        let names: Vec<String> = report.results.iter().filter_map(|r| r.name.clone()).collect();
+        assert_eq!(names, expected);
+        assert_eq!(seen.len(), 40);
+        assert_eq!(seen.last(), Some(&(40, 40)));
+        assert!(seen.windows(2).all(|w| w[0].0 + 1 == w[1].0));
     }
 }
