@@ -390,13 +390,6 @@ mod tests {
     }
 
     #[test]
-    fn quotes_like_go() {
-        assert_eq!(go_quote("0 0 * * 7"), "\"0 0 * * 7\"");
-        assert_eq!(go_quote("a\t\"b\"\\"), "\"a\\t\\\"b\\\"\\\\\"");
-        assert_eq!(go_quote("\u{1}x\u{a0}é"), "\"\\x01x\\u00a0é\"");
-    }
-
-    #[test]
     fn json_has_the_contract_shape() {
         let report = ScheduleReport {
             schedule: "0 0 * * 7".into(),

@@ -493,16 +493,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quotes_like_go() {
-        assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
-        assert_eq!(quote("tab\there"), r#""tab\there""#);
-        assert_eq!(quote("jöb"), "\"jöb\"");
-        assert_eq!(quote("a\u{a0}b"), r#""a\u00a0b""#);
-        assert_eq!(quote("a\u{200b}b"), r#""a\u200bb""#);
-        assert_eq!(quote("\u{1}"), r#""\x01""#);
-    }
-
-    #[test]
     fn prints_api_and_real_paths() {
         let key = |k: &str| Segment::Key(k.into());
         // A path borrows its parents, so each is checked within the statement that builds it.
