@@ -15,7 +15,7 @@ use batchguard::validate::{self, RunOptions};
 
 /// mimalloc for the binary only (the library leaves the choice to its users): `serve` builds
 /// a JSON tree per request and the rules allocate many small strings, where glibc's malloc
-/// and free were a third of a review's CPU time.
+/// and free cost far more (see "Why the code is shaped so" in docs/server.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -225,8 +225,8 @@ async fn admit(state: &State, webhook: Webhook, req: Request) -> Response {
             // Denials and warnings are logged at info: they are what a platform team looks
             // for. Plain allows, exemptions and patches only at debug: the API server's audit
             // log already records every webhook patch, `batchguard_patches_total` counts them,
-            // and an info line per Job would cost a formatted write on every request (a
-            // quarter of the CPU per review in bench/cpu.sh). A core that reports its own
+            // and an info line per Job would cost a formatted write on every request (see
+            // "Why the code is shaped so" in docs/server.md). A core that reports its own
             // failure ("failed") is an error.
             let json = JSON_LOGS.load(Ordering::Relaxed);
             match outcome.verdict {

@@ -4,6 +4,8 @@
 
 mod cronjob;
 mod job;
+mod job_policies;
+mod job_update;
 mod meta;
 pub(crate) mod names;
 
