@@ -1139,6 +1139,11 @@ fn the_shipped_policy_enforces_and_warn_mode_changes_only_the_mode() {
     assert_eq!(base, file, "the ConfigMap is deploy/base/policy.yaml");
     let enforce = Policy::from_yaml(base, "deploy/base/policy.yaml").expect("the policy parses");
     assert_eq!(enforce.mode, Mode::Enforce);
+    assert_ne!(
+        enforce,
+        Policy::default(),
+        "the shipped policy shows non-default settings"
+    );
 
     let warn_text = policy_text(render("self-managed+warn-mode"));
     assert_eq!(warn_text, base.replace("\nmode: enforce\n", "\nmode: warn\n"));
