@@ -403,6 +403,62 @@ fn static_overlay_puts_the_three_files_in_a_tls_secret() {
     assert_eq!(keys, BTreeSet::from(["ca.crt", "tls.crt", "tls.key"]));
 }
 
+/// Reads `object` as the k8s-openapi type and writes it back: a field the API does not have
+/// (a typo such as `failurPolicy`) is dropped on the way and the two differ; a value of the
+/// wrong type does not read at all.
+fn round_trip<T>(object: &Value) -> Result<Value, String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let typed: T = serde_json::from_value(object.clone()).map_err(|e| e.to_string())?;
+    serde_json::to_value(typed).map_err(|e| e.to_string())
+}
+
+#[test]
+fn every_built_in_object_has_only_fields_of_its_api_type() {
+    use k8s_openapi::api::{admissionregistration, apps, core, networking, policy, rbac};
+    for (name, objects) in all_renders() {
+        for object in objects {
+            let mut object = object.clone();
+            // kustomize wraps long base64 at 76 columns, which the API server's decoder
+            // skips and k8s-openapi's does not.
+            if let Some(webhooks) = object.get_mut("webhooks").and_then(Value::as_array_mut) {
+                for w in webhooks {
+                    if let Some(b) = w.pointer_mut("/clientConfig/caBundle") {
+                        *b = json!(b.as_str().expect("string").split_whitespace().collect::<String>());
+                    }
+                }
+            }
+            let kind = str_at(&object, "/kind").to_owned();
+            let back = match kind.as_str() {
+                "Namespace" => round_trip::<core::v1::Namespace>(&object),
+                "ServiceAccount" => round_trip::<core::v1::ServiceAccount>(&object),
+                "ResourceQuota" => round_trip::<core::v1::ResourceQuota>(&object),
+                "ConfigMap" => round_trip::<core::v1::ConfigMap>(&object),
+                "Service" => round_trip::<core::v1::Service>(&object),
+                "Deployment" => round_trip::<apps::v1::Deployment>(&object),
+                "PodDisruptionBudget" => round_trip::<policy::v1::PodDisruptionBudget>(&object),
+                "NetworkPolicy" => round_trip::<networking::v1::NetworkPolicy>(&object),
+                "Role" => round_trip::<rbac::v1::Role>(&object),
+                "RoleBinding" => round_trip::<rbac::v1::RoleBinding>(&object),
+                "ClusterRole" => round_trip::<rbac::v1::ClusterRole>(&object),
+                "ClusterRoleBinding" => round_trip::<rbac::v1::ClusterRoleBinding>(&object),
+                "MutatingWebhookConfiguration" => {
+                    round_trip::<admissionregistration::v1::MutatingWebhookConfiguration>(&object)
+                }
+                "ValidatingWebhookConfiguration" => {
+                    round_trip::<admissionregistration::v1::ValidatingWebhookConfiguration>(&object)
+                }
+                // Secret data is base64 wrapped the same way; CRDs have no type here.
+                "Secret" | "Certificate" | "Issuer" | "ServiceMonitor" => continue,
+                other => panic!("{name}: no API type for {other}: add it to this test"),
+            };
+            let back = back.unwrap_or_else(|e| panic!("{name}: {kind} does not read: {e}"));
+            assert_eq!(back, object, "{name}: {kind} has a field its API type does not");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The container
 
