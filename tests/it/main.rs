@@ -5,12 +5,14 @@
 //! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
 //! - `cli`: the binary as users run it (exit codes, output snapshots).
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
+//! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `validate_corpus`: every manifest of the API-server corpus.
 
 mod admission;
 mod cli;
 mod common;
 mod cron_corpus;
+mod deploy;
 mod manifest_corpus;
 mod schedule_corpus;
 mod server;

@@ -778,38 +778,3 @@ async fn metrics_count_reviews_rejections_and_latency() {
     );
     assert_eq!(sample(&page, "batchguard_panics_total"), Some(0.0));
 }
-
-#[test]
-fn the_deploy_policy_example_is_a_valid_policy() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/policy-configmap.yaml");
-    let text = std::fs::read_to_string(&path).expect("deploy/policy-configmap.yaml");
-    let mut docs = batchguard::yaml::parse_stream(&text);
-    assert_eq!(docs.len(), 1);
-    let doc = docs.pop().expect("one").expect("valid YAML");
-    let value = doc.value.expect("a ConfigMap");
-    assert_eq!(value["kind"], "ConfigMap");
-    let policy = value["data"]["policy.yaml"].as_str().expect("data.policy.yaml");
-    let parsed = Policy::from_yaml(policy, "deploy/policy-configmap.yaml").expect("a valid policy");
-    assert_ne!(
-        parsed,
-        Policy::default(),
-        "the example shows non-default settings"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn speaks_tls_1_2_and_1_3_with_both_alpn_protocols() {
-    let server = start(|_, _, _| {}).await;
-    let body = fixture("job-create.mutate.json");
-    for (versions, want) in [
-        (&[&rustls::version::TLS12][..], rustls::ProtocolVersion::TLSv1_2),
-        (&[&rustls::version::TLS13][..], rustls::ProtocolVersion::TLSv1_3),
-    ] {
-        for proto in [Proto::H1, Proto::H2] {
-            let client = Client::with_versions(server.addr, &server.ca.pem, None, proto, versions);
-            let reply = client.post("/mutate", JSON, body.clone()).await.expect("served");
-            assert_eq!(reply.status, 200);
-            assert_eq!(reply.version, Some(want), "{proto:?}");
-        }
-    }
-}

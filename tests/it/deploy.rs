@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use base64::Engine as _;
-use batchguard::config::{Mode, Policy};
+use batchguard::policy::{Mode, Policy};
 use batchguard::server::SHUTDOWN_GRACE;
 use serde_json::{json, Value};
 
