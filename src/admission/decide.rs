@@ -142,7 +142,8 @@ pub(super) fn validate(
     decision
 }
 
-/// `/mutate`: the defaults patch, with a warning per default set.
+/// `/mutate`: the defaults patch, with a warning per default set. In warn mode nothing is
+/// changed: the answer carries a warning per default it would set, and no patch.
 pub(super) fn mutate(
     kind: Kind,
     op: Operation,
@@ -155,8 +156,18 @@ pub(super) fn mutate(
     if mutation.is_empty() {
         return Decision::allowed();
     }
+    if policy.mode == Mode::Warn {
+        let mut decision = Decision::allowed();
+        decision.verdict = Verdict::Warned;
+        decision.warnings = mutation.applied.iter().map(|a| a.warning(false)).collect();
+        return decision;
+    }
     let patch = mutation.patch();
-    let (warnings, patched_fields) = mutation.applied.into_iter().map(|a| (a.warning, a.field)).unzip();
+    let (warnings, patched_fields) = mutation
+        .applied
+        .into_iter()
+        .map(|a| (a.warning(true), a.field))
+        .unzip();
     Decision {
         verdict: Verdict::Patched,
         warnings,

@@ -32,8 +32,24 @@ pub struct Applied {
     pub op: PatchOp,
     /// The value set.
     pub value: Value,
-    /// What `response.warnings` says about it: the field, the value and how to opt out.
-    pub warning: String,
+    /// `<field>=<value><why and how to opt out>`, what the warnings say about it.
+    pub detail: String,
+}
+
+impl Applied {
+    /// What `response.warnings` says about this default: `batchguard set <detail>` when the
+    /// patch sets it, `batchguard warn mode: would set <detail>` when nothing is changed.
+    pub fn warning(&self, applied: bool) -> String {
+        let head = if applied {
+            "batchguard set "
+        } else {
+            "batchguard warn mode: would set "
+        };
+        let mut out = String::with_capacity(head.len() + self.detail.len());
+        out.push_str(head);
+        out.push_str(&self.detail);
+        out
+    }
 }
 
 /// The JSON Patch operations a mutation uses.
@@ -322,27 +338,25 @@ fn fill_absent(
     push(out, path, current.is_some(), value, &text);
 }
 
-/// Records one default: the patch operation, and the warning `batchguard set
-/// <field>=<value><text…>`, built by concatenation because this runs on every `/mutate`
-/// that patches (see "Why the code is shaped so" in docs/server.md).
+/// Records one default: the patch operation, and the detail `<field>=<value><text…>` of its
+/// warning, built by concatenation because this runs on every `/mutate` that patches (see
+/// "Why the code is shaped so" in docs/server.md).
 fn push(out: &mut Mutation, path: &[&'static str], exists: bool, value: Value, text: &[&str]) {
     let field = path.join(".");
     let shown = match &value {
         Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
         other => std::borrow::Cow::Owned(other.to_string()),
     };
-    let mut warning = String::with_capacity(
-        "batchguard set =".len() + field.len() + shown.len() + text.iter().map(|t| t.len()).sum::<usize>(),
-    );
-    warning.push_str("batchguard set ");
-    warning.push_str(&field);
-    warning.push('=');
-    warning.push_str(&shown);
+    let mut detail =
+        String::with_capacity(1 + field.len() + shown.len() + text.iter().map(|t| t.len()).sum::<usize>());
+    detail.push_str(&field);
+    detail.push('=');
+    detail.push_str(&shown);
     for t in text {
-        warning.push_str(t);
+        detail.push_str(t);
     }
     out.applied.push(Applied {
-        warning,
+        detail,
         field,
         path: path.to_vec(),
         op: if exists { PatchOp::Replace } else { PatchOp::Add },

@@ -77,12 +77,12 @@ fn warning_names_field_value_and_opt_out() {
     let obj = cronjob(json!({}), json!({"name": "a"}));
     let m = mutation(Kind::CronJob, Operation::Create, &obj, None, &defaults(), now());
     assert_eq!(
-        m.applied[0].warning,
+        m.applied[0].warning(true),
         "batchguard set spec.concurrencyPolicy=Forbid (API default Allow was not chosen explicitly); \
          to keep Allow, set it with kubectl apply or annotate batchguard.io/keep: concurrencyPolicy"
     );
     assert_eq!(
-        m.applied[3].warning,
+        m.applied[3].warning(true),
         "batchguard set spec.startingDeadlineSeconds=300 (it was not set); to choose another value set it, \
          or annotate batchguard.io/keep: startingDeadlineSeconds to leave it unset"
     );
@@ -283,7 +283,7 @@ fn schedule_deadline_is_the_shortest_gap_capped() {
         json!(300)
     );
     assert_eq!(
-        m.applied.last().map(|a| a.warning.as_str()),
+        m.applied.last().map(|a| a.warning(true)).as_deref(),
         Some(
             "batchguard set spec.jobTemplate.spec.activeDeadlineSeconds=300 (it was not set; the shortest gap \
              between runs); to choose another value set it, or annotate batchguard.io/keep: \
@@ -375,7 +375,7 @@ fn patch_paths_escape_slash_and_tilde() {
             path: vec!["metadata", "annotations", "batchguard.io/keep~x"],
             op: PatchOp::Add,
             value: json!("a \"b\""),
-            warning: String::new(),
+            detail: String::new(),
         }],
     };
     let text = serde_json::to_string(&m.patch()).expect("a patch serializes");

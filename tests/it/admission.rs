@@ -455,6 +455,42 @@ fn mutate_answer_is_exact_bytes() {
     assert_eq!(String::from_utf8_lossy(&out.body), expected);
 }
 
+/// Warn mode is the safe first step of a rollout: `/mutate` changes nothing, and says what
+/// it would have set.
+#[test]
+fn warn_mode_mutates_nothing_and_says_what_it_would_set() {
+    let warn = Policy {
+        mode: Mode::Warn,
+        ..Policy::default()
+    };
+    for file in ["cronjob-create.mutate.json", "job-create.mutate.json"] {
+        let enforced = review(Webhook::Mutate, &load(file), &Policy::default(), &env()).expect("readable");
+        let warned = review(Webhook::Mutate, &load(file), &warn, &env()).expect("readable");
+        assert_eq!(enforced.verdict, Verdict::Patched, "{file}");
+        assert_eq!(warned.verdict, Verdict::Warned, "{file}");
+        assert!(warned.patched_fields.is_empty(), "{file}");
+        let r = response(&warned);
+        assert_eq!(r["allowed"], json!(true), "{file}");
+        assert!(
+            r.get("patch").is_none() && r.get("patchType").is_none(),
+            "{file}: {r}"
+        );
+        let would: Vec<&str> = r["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(would.len(), enforced.patched_fields.len(), "{file}: {would:?}");
+        for (w, field) in would.iter().zip(&enforced.patched_fields) {
+            assert!(
+                w.starts_with(&format!("batchguard warn mode: would set {field}=")),
+                "{file}: {w}"
+            );
+        }
+    }
+}
+
 // ---- /validate logic with hand-made findings ----
 
 fn finding(rule: RuleId, origin: Origin, field: &str, message: &str) -> Finding {
