@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod apidefaults;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod cron;
 pub mod defaults;
