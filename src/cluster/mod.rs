@@ -10,6 +10,7 @@ pub mod certs;
 mod manager;
 mod webhooks;
 
+use std::error::Error as _;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
@@ -41,13 +42,13 @@ pub enum ClusterError {
     Build { url: String, cause: String },
     #[error("invalid secret reference {value:?}: expected NAMESPACE/NAME of lowercase DNS labels")]
     InvalidSecretRef { value: String },
-    #[error("cannot {verb} {kind} {object}: forbidden by RBAC ({who} needs {verb:?} on {rule})")]
+    #[error("cannot {verb} {kind} {object}: forbidden by RBAC ({needs})")]
     Forbidden {
         verb: &'static str,
         kind: &'static str,
         object: String,
-        who: String,
-        rule: String,
+        /// Who needs which rule: `User "…" needs "update" on secrets in namespace …`.
+        needs: String,
         /// The API server's own message, for debug logs.
         message: String,
     },
@@ -156,8 +157,7 @@ impl Client {
                 verb,
                 kind,
                 object,
-                who: who(&status.message),
-                rule: target.rule(),
+                needs: format!("{} needs {verb:?} on {}", who(&status.message), target.rule()),
                 message: status.message,
             },
             kube::Error::Api(status) => ClusterError::Api {
@@ -173,7 +173,8 @@ impl Client {
                 kind,
                 object,
                 url: self.url.clone(),
-                cause: chain(&err),
+                // kube's own wrapper ("ServiceError: ...") says nothing the causes do not.
+                cause: err.source().map_or_else(|| err.to_string(), chain),
             },
             other => ClusterError::Request {
                 verb,
