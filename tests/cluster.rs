@@ -353,9 +353,8 @@ struct Running {
 }
 
 fn run(fake: &FakeApiServer, names: &[&str], interval: Duration) -> Running {
-    let (state, states) = watch::channel(CertState::default());
     let (stop, shutdown) = watch::channel(false);
-    let task = tokio::spawn(manager(fake, names).with_interval(interval).run(state, shutdown));
+    let (states, task) = manager(fake, names).with_interval(interval).spawn(shutdown);
     Running { states, stop, task }
 }
 
@@ -443,6 +442,33 @@ async fn the_loop_hands_over_a_certificate_another_replica_rotated() {
     // The CA went into the webhooks before the certificate was handed over.
     assert_eq!(bundles(&fake), vec![Some(rotated.ca_pem.clone()); 3]);
     assert!(rotated.certified_key().is_ok());
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn the_loop_reports_a_refusal_retries_and_recovers_once_it_is_lifted() {
+    let fake = FakeApiServer::start().await;
+    insert_webhook_configurations(&fake);
+    fake.forbid("create", "secrets");
+    let running = run(&fake, &["batchguard"], Duration::from_millis(20));
+    wait_for("the refusal to be reported", || {
+        running
+            .states
+            .borrow()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("forbidden by RBAC"))
+    })
+    .await;
+    assert!(!running.states.borrow().is_ready());
+    wait_for("a retry", || {
+        fake.requests().iter().filter(|r| r.status == 403).count() >= 2
+    })
+    .await;
+
+    fake.permit("create", "secrets");
+    wait_for("ready", || running.states.borrow().is_ready()).await;
+    assert_eq!(running.states.borrow().error, None);
     running.stop().await;
 }
 

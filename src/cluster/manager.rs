@@ -240,6 +240,15 @@ impl CertManager {
         debug!(secret = %self.secret, "certificate manager stopped");
     }
 
+    /// Runs [`CertManager::run`] as a task; returns the state to watch and the task.
+    pub fn spawn(
+        self,
+        shutdown: watch::Receiver<bool>,
+    ) -> (watch::Receiver<CertState>, tokio::task::JoinHandle<()>) {
+        let (state, states) = watch::channel(CertState::default());
+        (states, tokio::spawn(self.run(state, shutdown)))
+    }
+
     fn new_secret(&self, material: &Material) -> Secret {
         Secret {
             metadata: ObjectMeta {

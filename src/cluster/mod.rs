@@ -5,6 +5,32 @@
 //!
 //! Every API failure becomes a [`ClusterError`] that names the verb, the object and, for an
 //! RBAC refusal, the rule that is missing, so a crash-looping Pod says what to fix.
+//!
+//! Wiring it into a server: start the manager, wait for the first material, serve it through
+//! a swappable certificate resolver, and on every later change swap the pair (handshakes
+//! already under way keep the old one, so no connection drops); `/readyz` reads
+//! [`CertState::is_ready`].
+//!
+//! ```no_run
+//! # async fn wire() -> Result<(), Box<dyn std::error::Error>> {
+//! use batchguard::cluster::{self, CertManager, SecretRef};
+//! let client = cluster::client(None, None).await?;
+//! let secret: SecretRef = "batchguard/batchguard-tls".parse()?;
+//! let hosts = cluster::default_hosts("batchguard", &secret.namespace);
+//! let manager = CertManager::new(client, secret, hosts, vec!["batchguard".to_owned()])?;
+//! let (_stop, shutdown) = tokio::sync::watch::channel(false);
+//! let (mut states, _task) = manager.spawn(shutdown);
+//! let first = states.wait_for(|s| s.material.is_some()).await?.material.clone();
+//! let _pair = first.map(|m| m.certified_key()).transpose()?; // -> CertResolver::new
+//! while states.changed().await.is_ok() {
+//!     let state = states.borrow_and_update().clone();
+//!     if let Some(material) = state.material {
+//!         let _pair = material.certified_key()?; // -> CertResolver::set
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod certs;
 mod manager;
@@ -127,6 +153,10 @@ impl Client {
     /// Sets a read timeout when the configuration has none, so a hung server fails a check
     /// instead of stalling it. Needs a tokio runtime.
     pub fn from_config(mut config: kube::Config) -> Result<Client, ClusterError> {
+        // kube builds its rustls configuration with the process-wide provider; name ring
+        // outright rather than rely on it being the only one compiled in. An Err only says
+        // that one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let url = config.cluster_url.to_string();
         if config.read_timeout.is_none() {
             config.read_timeout = Some(READ_TIMEOUT);
@@ -330,6 +360,7 @@ impl fmt::Display for SecretRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls_pki_types::pem::PemObject as _;
 
     #[test]
     fn parses_a_secret_reference() {
@@ -399,6 +430,20 @@ mod tests {
             .await
             .expect_err("no such context");
         assert!(matches!(err, ClusterError::Kubeconfig { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn builds_an_https_client_that_trusts_the_configured_ca() {
+        let material = Material::generate(&parse_hosts("localhost").expect("hosts"), certs::unix_now(), None)
+            .expect("material");
+        let ca = rustls_pki_types::CertificateDer::pem_slice_iter(material.ca_pem.as_bytes())
+            .next()
+            .expect("one")
+            .expect("pem");
+        let mut config = kube::Config::new("https://localhost:6443".parse().expect("url"));
+        config.root_cert = Some(vec![ca.to_vec()]);
+        let client = Client::from_config(config).expect("client");
+        assert_eq!(client.url(), "https://localhost:6443/");
     }
 
     #[tokio::test]

@@ -315,6 +315,14 @@ impl FakeApiServer {
             .insert((verb.to_owned(), plural.to_owned()));
     }
 
+    /// Lifts a refusal made by [`FakeApiServer::forbid`], as a fixed Role would.
+    pub fn permit(&self, verb: &str, plural: &str) {
+        self.shared
+            .state()
+            .forbidden
+            .remove(&(verb.to_owned(), plural.to_owned()));
+    }
+
     /// Makes the next `count` GETs of single `plural` objects wait until all `count` have
     /// arrived (at most ten seconds), so concurrent clients read the same version.
     pub fn hold_gets(&self, plural: &str, count: usize) {
