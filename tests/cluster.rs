@@ -473,6 +473,46 @@ async fn the_loop_reports_a_refusal_retries_and_recovers_once_it_is_lifted() {
 }
 
 #[tokio::test]
+async fn shutdown_stops_the_loop_even_while_the_api_server_hangs() {
+    // A server that accepts connections and never answers: the request would wait for the
+    // client's 30 s read timeout, yet shutdown must not.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (accepted, mut accepted_rx) = watch::channel(0usize);
+    let hang = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+            accepted.send_replace(held.len());
+        }
+    });
+    let client = Client::from_config(kube::Config::new(format!("http://{addr}").parse().expect("url")))
+        .expect("client");
+    let manager = CertManager::new(
+        client,
+        SecretRef {
+            namespace: NS.into(),
+            name: SECRET.into(),
+        },
+        hosts(),
+        vec![],
+    )
+    .expect("manager");
+    let (stop, shutdown) = watch::channel(false);
+    let (_states, task) = manager.spawn(shutdown);
+    tokio::time::timeout(Duration::from_secs(10), accepted_rx.wait_for(|n| *n > 0))
+        .await
+        .expect("the manager connects")
+        .expect("acceptor alive");
+    stop.send(true).expect("loop listening");
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the loop stops without waiting for the hung request")
+        .expect("no panic");
+    hang.abort();
+}
+
+#[tokio::test]
 async fn rbac_refusals_name_the_missing_rule() {
     let fake = FakeApiServer::start().await;
     let a = Material::generate(&hosts(), unix_now(), None).expect("a");

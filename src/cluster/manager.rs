@@ -216,7 +216,18 @@ impl CertManager {
             if *shutdown.borrow_and_update() {
                 break;
             }
-            let wait = match self.reconcile(&state).await {
+            // A check cut short by shutdown leaves nothing half-done: every write is
+            // conditional, and the next start reads what landed.
+            let result = tokio::select! {
+                result = self.reconcile(&state) => result,
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let wait = match result {
                 Ok(()) => {
                     backoff = first_backoff;
                     self.interval
