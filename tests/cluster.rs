@@ -376,16 +376,28 @@ async fn the_loop_reinjects_a_removed_ca_bundle() {
     wait_for("ready", || running.states.borrow().is_ready()).await;
     let (ca, _, _) = stored_material(&fake);
 
+    fake.clear_requests();
     fake.modify("validatingwebhookconfigurations", "", "batchguard", |config| {
         if let Some(cc) = config["webhooks"][0]["clientConfig"].as_object_mut() {
             cc.remove("caBundle");
         }
     });
-    assert_eq!(bundles(&fake)[2], None);
     wait_for("the caBundle to come back", || {
         bundles(&fake) == vec![Some(ca.clone()); 3]
     })
     .await;
+    // The loop put it back, with a patch after the removal (a test reading the bundle right
+    // after removing it could race the loop, so the requests tell instead).
+    let patched: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| format!("{} {}", r.path, r.status))
+        .collect();
+    assert_eq!(
+        patched,
+        ["/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/batchguard 200"]
+    );
     assert!(running.states.borrow().is_ready());
     running.stop().await;
 }
