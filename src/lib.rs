@@ -15,11 +15,13 @@
 //! - [`admission`] (AdmissionReview in, AdmissionReview out), [`validate`] (files to a
 //!   report), [`report`] (the report and its output formats), [`schedule`] (one schedule,
 //!   explained).
-//! - [`server`] and the binary: the I/O shells.
+//! - [`server`], [`cluster`] (the Kubernetes API client: certificates, audit) and the
+//!   binary: the I/O shells.
 
 pub mod admission;
 pub mod apiserver;
 pub mod cli;
+pub mod cluster;
 pub mod cron;
 pub mod gocompat;
 pub mod model;

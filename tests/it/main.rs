@@ -4,15 +4,19 @@
 //! - `admission`: the webhook's pure core on the requests a real kube-apiserver sent.
 //! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
 //! - `cli`: the binary as users run it (exit codes, output snapshots).
+//! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
+//!   Kubernetes API server.
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `validate_corpus`: every manifest of the API-server corpus.
 
 mod admission;
 mod cli;
+mod cluster;
 mod common;
 mod cron_corpus;
 mod deploy;
+mod fake_apiserver;
 mod manifest_corpus;
 mod schedule_corpus;
 mod server;
