@@ -21,7 +21,7 @@ pub(super) struct Decision {
     pub status: Option<Status>,
     pub patch: Option<Patch>,
     /// The fields the patch sets (`spec.concurrencyPolicy`), for the patches-by-field metric.
-    pub patched_fields: Vec<String>,
+    pub patched_fields: Vec<&'static str>,
 }
 
 impl Decision {

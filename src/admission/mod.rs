@@ -86,7 +86,7 @@ pub struct Outcome {
     pub name: Option<String>,
     pub verdict: Verdict,
     /// The fields the patch sets (`spec.concurrencyPolicy`), for the patches-by-field metric.
-    pub patched_fields: Vec<String>,
+    pub patched_fields: Vec<&'static str>,
 }
 
 /// Where batchguard runs and what time it is: the parts of a review that are not in the body.

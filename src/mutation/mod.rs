@@ -25,9 +25,9 @@ pub use evidence::{Evidence, LAST_APPLIED_ANNOTATION};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     /// The field as the API server prints paths (`spec.concurrencyPolicy`).
-    pub field: String,
+    pub field: &'static str,
     /// The field's path, one token per key.
-    pub path: Vec<&'static str>,
+    pub path: &'static [&'static str],
     /// `add` where the key was absent, `replace` where it held a value.
     pub op: PatchOp,
     /// The value set.
@@ -149,9 +149,46 @@ pub fn controller_owned(object: &Value) -> bool {
         })
 }
 
+/// A field the mutation may set: its path, one token per key, and its printed name (also
+/// the `field` label of the patches metric, so a fixed set of static names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub path: &'static [&'static str],
+    pub field: &'static str,
+}
+
+const CONCURRENCY_POLICY: Target = Target {
+    path: &["spec", "concurrencyPolicy"],
+    field: "spec.concurrencyPolicy",
+};
+const SUCCESSFUL_HISTORY: Target = Target {
+    path: &["spec", "successfulJobsHistoryLimit"],
+    field: "spec.successfulJobsHistoryLimit",
+};
+const FAILED_HISTORY: Target = Target {
+    path: &["spec", "failedJobsHistoryLimit"],
+    field: "spec.failedJobsHistoryLimit",
+};
+const STARTING_DEADLINE: Target = Target {
+    path: &["spec", "startingDeadlineSeconds"],
+    field: "spec.startingDeadlineSeconds",
+};
+const TEMPLATE_ACTIVE_DEADLINE: Target = Target {
+    path: &["spec", "jobTemplate", "spec", "activeDeadlineSeconds"],
+    field: "spec.jobTemplate.spec.activeDeadlineSeconds",
+};
+const TTL: Target = Target {
+    path: &["spec", "ttlSecondsAfterFinished"],
+    field: "spec.ttlSecondsAfterFinished",
+};
+const ACTIVE_DEADLINE: Target = Target {
+    path: &["spec", "activeDeadlineSeconds"],
+    field: "spec.activeDeadlineSeconds",
+};
+
 /// A field with an API default that batchguard replaces (`concurrencyPolicy: Allow`).
 struct Defaulted<'a> {
-    key: &'static str,
+    target: Target,
     api_default: Value,
     configured: Option<Value>,
     shown_default: &'a str,
@@ -167,19 +204,19 @@ fn cronjob(
 ) {
     let replaced = [
         Defaulted {
-            key: "concurrencyPolicy",
+            target: CONCURRENCY_POLICY,
             api_default: Value::from("Allow"),
             configured: d.concurrency_policy.clone().map(Value::from),
             shown_default: "Allow",
         },
         Defaulted {
-            key: "successfulJobsHistoryLimit",
+            target: SUCCESSFUL_HISTORY,
             api_default: Value::from(3),
             configured: d.successful_jobs_history_limit.map(Value::from),
             shown_default: "3",
         },
         Defaulted {
-            key: "failedJobsHistoryLimit",
+            target: FAILED_HISTORY,
             api_default: Value::from(1),
             configured: d.failed_jobs_history_limit.map(Value::from),
             shown_default: "1",
@@ -190,11 +227,10 @@ fn cronjob(
     }
 
     if let Some(configured) = d.starting_deadline_seconds {
-        let path = ["spec", "startingDeadlineSeconds"];
-        let ours_before = old_spec.map(|o| same_int(o.get(path[1]), configured));
+        let ours_before = old_spec.map(|o| same_int(o.get("startingDeadlineSeconds"), configured));
         fill_absent(
             spec,
-            &path,
+            STARTING_DEADLINE,
             Value::from(configured),
             ours_before,
             evidence,
@@ -213,7 +249,6 @@ fn cronjob(
     let Some(wanted) = active_deadline(spec, d, now) else {
         return;
     };
-    let path = ["spec", "jobTemplate", "spec", "activeDeadlineSeconds"];
     let ours_before = old_spec.map(|o| {
         let old_value = o
             .get("jobTemplate")
@@ -224,7 +259,7 @@ fn cronjob(
     });
     fill_absent(
         template_spec,
-        &path,
+        TEMPLATE_ACTIVE_DEADLINE,
         Value::from(wanted.seconds),
         ours_before,
         evidence,
@@ -235,12 +270,18 @@ fn cronjob(
 
 fn job(spec: &Map<String, Value>, evidence: &Evidence, d: &JobDefaults, out: &mut Mutation) {
     if let Some(ttl) = d.ttl_seconds_after_finished {
-        let path = ["spec", "ttlSecondsAfterFinished"];
-        fill_absent(spec, &path, Value::from(ttl), None, evidence, None, out);
+        fill_absent(spec, TTL, Value::from(ttl), None, evidence, None, out);
     }
     if let Some(deadline) = d.active_deadline_seconds.filter(|s| *s > 0) {
-        let path = ["spec", "activeDeadlineSeconds"];
-        fill_absent(spec, &path, Value::from(deadline), None, evidence, None, out);
+        fill_absent(
+            spec,
+            ACTIVE_DEADLINE,
+            Value::from(deadline),
+            None,
+            evidence,
+            None,
+            out,
+        );
     }
 }
 
@@ -259,7 +300,8 @@ fn replace_api_default(
     if *configured == field.api_default {
         return;
     }
-    let current = spec.get(field.key);
+    let key = field.target.path[field.target.path.len() - 1];
+    let current = spec.get(key);
     let unset = match current {
         None | Some(Value::Null) => true,
         Some(v) => *v == field.api_default,
@@ -267,16 +309,15 @@ fn replace_api_default(
     if !unset {
         return;
     }
-    let path = ["spec", field.key];
-    if evidence.chose(&path) {
+    if evidence.chose(field.target.path) {
         return;
     }
     if let Some(old) = old_spec {
-        if old.get(field.key) != Some(configured) {
+        if old.get(key) != Some(configured) {
             return;
         }
     }
-    let (d, key) = (field.shown_default, field.key);
+    let d = field.shown_default;
     let text: &[&str] = match current {
         Some(v) if !v.is_null() => &[
             " (API default ",
@@ -297,28 +338,28 @@ fn replace_api_default(
             key,
         ],
     };
-    push(out, &path, current.is_some(), configured.clone(), text);
+    push(out, field.target, current.is_some(), configured.clone(), text);
 }
 
 /// Adds a field that has no API default when it is absent, unless the user opted out; on
 /// update (`ours_before` is `Some`) only when the stored object had batchguard's value.
 fn fill_absent(
     parent: &Map<String, Value>,
-    path: &[&'static str],
+    target: Target,
     value: Value,
     ours_before: Option<bool>,
     evidence: &Evidence,
     why: Option<&str>,
     out: &mut Mutation,
 ) {
-    let Some(key) = path.last() else {
+    let Some(key) = target.path.last() else {
         return;
     };
     let current = parent.get(*key);
     if current.is_some_and(|v| !v.is_null()) {
         return;
     }
-    if ours_before == Some(false) || evidence.chose(path) {
+    if ours_before == Some(false) || evidence.chose(target.path) {
         return;
     }
     let (sep, why) = match why {
@@ -335,21 +376,21 @@ fn fill_absent(
         key,
         " to leave it unset",
     ];
-    push(out, path, current.is_some(), value, &text);
+    push(out, target, current.is_some(), value, &text);
 }
 
 /// Records one default: the patch operation, and the detail `<field>=<value><text…>` of its
 /// warning, built by concatenation because this runs on every `/mutate` that patches (see
 /// "Why the code is shaped so" in docs/server.md).
-fn push(out: &mut Mutation, path: &[&'static str], exists: bool, value: Value, text: &[&str]) {
-    let field = path.join(".");
+fn push(out: &mut Mutation, target: Target, exists: bool, value: Value, text: &[&str]) {
+    let field = target.field;
     let shown = match &value {
         Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
         other => std::borrow::Cow::Owned(other.to_string()),
     };
     let mut detail =
         String::with_capacity(1 + field.len() + shown.len() + text.iter().map(|t| t.len()).sum::<usize>());
-    detail.push_str(&field);
+    detail.push_str(field);
     detail.push('=');
     detail.push_str(&shown);
     for t in text {
@@ -358,7 +399,7 @@ fn push(out: &mut Mutation, path: &[&'static str], exists: bool, value: Value, t
     out.applied.push(Applied {
         detail,
         field,
-        path: path.to_vec(),
+        path: target.path,
         op: if exists { PatchOp::Replace } else { PatchOp::Add },
         value,
     });

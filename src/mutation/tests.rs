@@ -37,7 +37,7 @@ fn cronjob(spec_extra: Value, meta: Value) -> Value {
 fn fields(m: &Mutation) -> Vec<(String, Value)> {
     m.applied
         .iter()
-        .map(|a| (a.field.clone(), a.value.clone()))
+        .map(|a| (a.field.to_string(), a.value.clone()))
         .collect()
 }
 
@@ -371,8 +371,8 @@ fn tolerates_odd_shapes() {
 fn patch_paths_escape_slash_and_tilde() {
     let m = Mutation {
         applied: vec![Applied {
-            field: "metadata.annotations.batchguard.io/keep".into(),
-            path: vec!["metadata", "annotations", "batchguard.io/keep~x"],
+            field: "metadata.annotations.batchguard.io/keep",
+            path: &["metadata", "annotations", "batchguard.io/keep~x"],
             op: PatchOp::Add,
             value: json!("a \"b\""),
             detail: String::new(),

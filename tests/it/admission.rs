@@ -316,7 +316,7 @@ fn update_entries_of_kubectl_create_are_no_evidence() {
         &env(),
     )
     .expect("readable");
-    assert!(out.patched_fields.contains(&"spec.concurrencyPolicy".to_string()));
+    assert!(out.patched_fields.contains(&"spec.concurrencyPolicy"));
 }
 
 #[test]
