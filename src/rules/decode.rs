@@ -599,7 +599,7 @@ fn segments(path: &serde_ignored::Path) -> Vec<Segment> {
 
 /// A number as it appears in the JSON kubectl sends: integers as they are, floats as Go's
 /// `encoding/json` writes them (kubectl re-encodes what it read from YAML).
-fn number_text(n: &serde_json::Number) -> String {
+pub(crate) fn number_text(n: &serde_json::Number) -> String {
     match n.as_f64().filter(|_| n.is_f64()) {
         Some(f) => go_json_float(f),
         None => n.to_string(),

@@ -231,6 +231,11 @@ impl Errs {
         );
     }
 
+    /// `field.NotFound`: `Not found: "x"`.
+    pub fn not_found(&mut self, rule: &'static str, p: &FieldPath, value: &str) {
+        self.push(rule, p, Reason::FieldValueNotFound, format!("Not found: {value}"));
+    }
+
     pub fn forbidden(&mut self, rule: &'static str, p: &FieldPath, detail: &str) {
         self.push(
             rule,

@@ -11,6 +11,7 @@ mod field;
 mod job;
 mod meta;
 mod names;
+mod pod;
 mod policy;
 
 /// Every rule id batchguard can report, API rules first, then policy rules, then advice.
@@ -65,6 +66,15 @@ pub const RULE_IDS: &[&str] = &[
     "container-name",
     "image-required",
     "ephemeral-containers-forbidden",
+    "invalid-container",
+    "invalid-env",
+    "invalid-resources",
+    "invalid-probe",
+    "invalid-volume",
+    "invalid-volume-mount",
+    "invalid-security-context",
+    "invalid-scheduling",
+    "invalid-pod-spec",
     "selector-required",
     "invalid-selector",
     "selector-mismatch",
@@ -114,6 +124,7 @@ pub enum Reason {
     FieldValueTooMany,
     FieldValueTooLong,
     FieldValueForbidden,
+    FieldValueNotFound,
 }
 
 impl Reason {
@@ -127,6 +138,7 @@ impl Reason {
             Reason::FieldValueTooMany => "FieldValueTooMany",
             Reason::FieldValueTooLong => "FieldValueTooLong",
             Reason::FieldValueForbidden => "FieldValueForbidden",
+            Reason::FieldValueNotFound => "FieldValueNotFound",
         }
     }
 }

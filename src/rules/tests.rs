@@ -802,9 +802,15 @@ fn allows_scheduling_changes_only_while_suspended_and_never_started() {
 
 #[test]
 fn documents_every_rule_id() {
-    let docs = include_str!("../../docs/rules.md");
+    let docs = concat!(
+        include_str!("../../docs/rules.md"),
+        include_str!("../../docs/pod.md")
+    );
     for id in RULE_IDS {
-        assert!(docs.contains(&format!("`{id}`")), "docs/rules.md lacks `{id}`");
+        assert!(
+            docs.contains(&format!("`{id}`")),
+            "docs/rules.md and docs/pod.md lack `{id}`"
+        );
     }
     let unique: std::collections::HashSet<&&str> = RULE_IDS.iter().collect();
     assert_eq!(unique.len(), RULE_IDS.len());
