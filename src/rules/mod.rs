@@ -75,6 +75,7 @@ pub const RULE_IDS: &[&str] = &[
     "invalid-security-context",
     "invalid-scheduling",
     "invalid-pod-spec",
+    "deprecated-pod-field",
     "selector-required",
     "invalid-selector",
     "selector-mismatch",
@@ -329,6 +330,13 @@ fn api_warnings(kind: Kind, object: &serde_json::Value, ctx: &Context) -> Vec<Fi
                 "In Indexed Jobs with a number of completions higher than 10^5 and a parallelism higher than 10^4, Kubernetes might not be able to track completedIndexes when a big number of indexes fail".to_string(),
             );
         }
+    }
+    // `GetWarningsForPodTemplate`, at `<spec path>.template`, after the Job's own.
+    if let Some(template) = spec
+        .filter(|_| spec_changed)
+        .and_then(|spec| get(spec, &["template"]))
+    {
+        pod::template_warnings(template, &path.child("template"), &mut out);
     }
     out
 }

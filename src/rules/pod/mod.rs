@@ -21,6 +21,9 @@ mod scheduling;
 mod security;
 mod sources;
 mod volumes;
+mod warnings;
+
+pub(crate) use warnings::template_warnings;
 
 /// Rule ids of the pod-template checks, by area (see `docs/pod.md`).
 pub(crate) const CONTAINER: &str = "invalid-container";
@@ -32,6 +35,7 @@ pub(crate) const VOLUME_MOUNT: &str = "invalid-volume-mount";
 pub(crate) const SECURITY: &str = "invalid-security-context";
 pub(crate) const SCHEDULING: &str = "invalid-scheduling";
 pub(crate) const POD_SPEC: &str = "invalid-pod-spec";
+pub(crate) const DEPRECATED: &str = "deprecated-pod-field";
 
 /// The string at `key`, `""` when absent (Go's zero value).
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {

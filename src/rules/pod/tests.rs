@@ -59,6 +59,15 @@ fn errors(manifest: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The warnings as `field: message`.
+fn warnings(manifest: &Value) -> Vec<String> {
+    check_manifest(Kind::Job, manifest, &Policy::default(), &ctx())
+        .into_iter()
+        .filter(|f| f.severity == Severity::Warning && f.rule == super::DEPRECATED)
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect()
+}
+
 const C: &str = "spec.template.spec.containers[0]";
 const P: &str = "spec.template.spec";
 
@@ -319,6 +328,82 @@ fn rejects_pod_spec_mistakes(#[case] patch: Value, #[case] want: Vec<&str>) {
     assert_eq!(errors(&job(patch)), want);
 }
 
+#[rstest]
+#[case::deprecated_node_label(json!({"nodeSelector": {"beta.kubernetes.io/arch": "amd64"}}), vec!["spec.template.spec.nodeSelector[beta.kubernetes.io/arch]: deprecated since v1.14; use \"kubernetes.io/arch\" instead"])]
+#[case::control_plane_role_label_is_not_in_the_list(json!({"nodeSelector": {"node-role.kubernetes.io/master": ""}}), vec![])]
+#[case::deprecated_topology_key(json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "failure-domain.beta.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {}}]}), vec!["spec.template.spec.topologySpreadConstraints[0].topologyKey: failure-domain.beta.kubernetes.io/zone is deprecated since v1.17; use \"topology.kubernetes.io/zone\" instead"])]
+#[case::null_spread_selector(json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]}), vec!["spec.template.spec.topologySpreadConstraints[0].labelSelector: a null labelSelector results in matching no pod"])]
+#[case::null_affinity_selector(json!({"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {"topologyKey": "zone"}}]}}}), vec!["spec.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector: a null labelSelector results in matching no pod"])]
+#[case::git_repo_volume(json!({"volumes": [{"name": "g", "gitRepo": {"repository": "r"}}]}), vec!["spec.template.spec.volumes[0].gitRepo: deprecated in v1.11"])]
+#[case::empty_pull_secret(json!({"imagePullSecrets": [{}]}), vec!["spec.template.spec.imagePullSecrets[0].name: invalid empty name \"\""])]
+#[case::duplicate_pull_secret(json!({"imagePullSecrets": [{"name": "r"}, {"name": "r"}]}), vec!["spec.template.spec.imagePullSecrets[1].name: duplicate name \"r\""])]
+#[case::duplicate_host_alias_ip(json!({"hostAliases": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.1"}]}), vec!["spec.template.spec.hostAliases[1].ip: duplicate ip \"10.0.0.1\""])]
+#[case::negative_grace_period(json!({"terminationGracePeriodSeconds": -1}), vec!["spec.template.spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1"])]
+#[case::duplicate_port(json!({"containers": [container(json!({"ports": [{"name": "a", "containerPort": 80}, {"name": "b", "containerPort": 80}]}))]}), vec!["spec.template.spec.containers[0].ports[1]: duplicate port definition with spec.template.spec.containers[0].ports[0]"])]
+#[case::host_ip_without_host_port(json!({"containers": [container(json!({"ports": [{"name": "web", "containerPort": 80, "hostIP": "10.0.0.1"}]}))]}), vec!["spec.template.spec.containers[0].ports[0]: hostIP set without hostPort: {Name:web HostPort:0 ContainerPort:80 Protocol:TCP HostIP:10.0.0.1}"])]
+#[case::fractional_memory(json!({"containers": [container(json!({"resources": {"requests": {"memory": "0.5"}}}))]}), vec!["spec.template.spec.containers[0].resources.requests[memory]: fractional byte value \"500m\" is invalid, must be an integer"])]
+#[case::env_redefined(json!({"containers": [container(json!({"env": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]}))]}), vec!["spec.template.spec.containers[0].env[1]: hides previous definition of \"A\", which may be dropped when using apply"])]
+#[case::env_extended_is_fine(json!({"containers": [container(json!({"env": [{"name": "A", "value": "1"}, {"name": "A", "value": "$(A):2"}]}))]}), vec![])]
+fn warns_like_the_api_server(#[case] patch: Value, #[case] want: Vec<&str>) {
+    assert_eq!(warnings(&job(patch)), want);
+}
+
+#[rstest]
+#[case::critical_pod(
+    "scheduler.alpha.kubernetes.io/critical-pod",
+    "",
+    "non-functional in v1.16+; use the \"priorityClassName\" field instead"
+)]
+#[case::seccomp_pod(
+    "seccomp.security.alpha.kubernetes.io/pod",
+    "runtime/default",
+    "non-functional in v1.27+; use the \"seccompProfile\" field instead"
+)]
+#[case::apparmor(
+    "container.apparmor.security.beta.kubernetes.io/main",
+    "runtime/default",
+    "deprecated since v1.30; use the \"appArmorProfile\" field instead"
+)]
+fn warns_about_deprecated_annotations(#[case] key: &str, #[case] value: &str, #[case] message: &str) {
+    let mut manifest = job(json!({}));
+    manifest["spec"]["template"]["metadata"] = json!({"annotations": {key: value}});
+    assert_eq!(
+        warnings(&manifest),
+        vec![format!("spec.template.metadata.annotations[{key}]: {message}")]
+    );
+}
+
+#[test]
+fn gives_no_warnings_when_the_template_is_refused() {
+    let manifest = job(json!({"terminationGracePeriodSeconds": -1, "hostname": "Bad_Host"}));
+    assert!(warnings(&manifest).is_empty());
+    assert_eq!(errors(&manifest).len(), 1);
+}
+
+#[test]
+fn names_cronjob_template_warnings_under_the_job_template() {
+    let cronjob = json!({
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "c"},
+        "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never",
+            "imagePullSecrets": [{"name": ""}],
+            "containers": [{"name": "main", "image": "busybox"}],
+        }}}}},
+    });
+    let found: Vec<String> = check_manifest(Kind::CronJob, &cronjob, &Policy::default(), &ctx())
+        .into_iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    assert_eq!(
+        found,
+        vec!["spec.jobTemplate.spec.template.spec.imagePullSecrets[0].name: invalid empty name \"\""]
+    );
+}
+
+/// A webhook sees the template before `PrepareForCreate` when it mutates: the fields of
+/// disabled features are dropped there too, with the indexes they shift.
 #[test]
 fn drops_disabled_fields_of_an_undefaulted_webhook_object() {
     let mut object = job(json!({
