@@ -13,6 +13,18 @@ pub(crate) enum QuantityError {
     Numeric,
 }
 
+impl QuantityError {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            QuantityError::Format => {
+                "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+            }
+            QuantityError::Suffix => "unable to parse quantity's suffix",
+            QuantityError::Numeric => "unable to parse numeric part of quantity",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
     DecimalExponent,

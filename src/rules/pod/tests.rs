@@ -329,6 +329,22 @@ fn rejects_pod_spec_mistakes(#[case] patch: Value, #[case] want: Vec<&str>) {
 }
 
 #[rstest]
+#[case::pod_level(json!({"containers": [container(json!({"ports": "x"}))]}), "json: cannot unmarshal string into Go struct field Container.spec.template.spec.containers.ports of type []v1.ContainerPort")]
+#[case::config_map_as_list(json!({"volumes": [{"name": "v", "configMap": ["x"]}]}), "json: cannot unmarshal array into Go struct field Volume.spec.template.spec.volumes.configMap of type v1.ConfigMapVolumeSource")]
+#[case::bad_quantity(json!({"containers": [container(json!({"resources": {"limits": {"cpu": "100mi"}}}))]}), "unable to parse quantity's suffix")]
+#[case::quantity_wins_over_an_earlier_mismatch(json!({"containers": [container(json!({"args": [1], "resources": {"limits": {"cpu": "1.5.5"}}}))]}), "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+#[case::fractional_port(json!({"containers": [container(json!({"livenessProbe": {"httpGet": {"port": 80.5}}}))]}), "json: cannot unmarshal number 80.5 into Go value of type int32")]
+#[case::named_string_type(json!({"containers": [container(json!({"securityContext": {"capabilities": {"add": "NET_ADMIN"}}}))]}), "json: cannot unmarshal string into Go struct field Capabilities.spec.template.spec.containers.securityContext.capabilities.add of type []v1.Capability")]
+#[case::unknown_fields_in_the_template(json!({"imagePullSecret": [{"name": "x"}], "containers": [container(json!({"commands": ["x"]}))]}), "strict decoding error: unknown field \"spec.template.spec.containers[0].commands\", unknown field \"spec.template.spec.imagePullSecret\"")]
+#[case::field_newer_than_1_32(json!({"containers": [container(json!({"lifecycle": {"stopSignal": "SIGTERM"}}))]}), "strict decoding error: unknown field \"spec.template.spec.containers[0].lifecycle.stopSignal\"")]
+fn refuses_to_decode_bad_templates(#[case] patch: Value, #[case] want: &str) {
+    let found = check_manifest(Kind::Job, &job(patch), &Policy::default(), &ctx());
+    let seen: Vec<(&str, &str)> = found.iter().map(|f| (f.rule, f.message.as_str())).collect();
+    let message = format!("Job in version \"v1\" cannot be handled as a Job: {want}");
+    assert_eq!(seen, vec![("decode-error", message.as_str())]);
+}
+
+#[rstest]
 #[case::deprecated_node_label(json!({"nodeSelector": {"beta.kubernetes.io/arch": "amd64"}}), vec!["spec.template.spec.nodeSelector[beta.kubernetes.io/arch]: deprecated since v1.14; use \"kubernetes.io/arch\" instead"])]
 #[case::control_plane_role_label_is_not_in_the_list(json!({"nodeSelector": {"node-role.kubernetes.io/master": ""}}), vec![])]
 #[case::deprecated_topology_key(json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "failure-domain.beta.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {}}]}), vec!["spec.template.spec.topologySpreadConstraints[0].topologyKey: failure-domain.beta.kubernetes.io/zone is deprecated since v1.17; use \"topology.kubernetes.io/zone\" instead"])]
