@@ -2,9 +2,12 @@
 //! int is expected, an int32 overflow, a fraction, a string for a bool, a wrong apiVersion.
 //! Those are HTTP 400 answers with no causes, so we report one finding and stop.
 //!
-//! The schema below covers the batch/v1 fields batchguard validates; it is checked the way
-//! Go's `encoding/json` does (first error wins, keys in the order kubectl sends them, which
-//! is sorted because it marshals a map), and worded like its `UnmarshalTypeError`.
+//! The schema (`decode/schema.rs`, generated from the Kubernetes API types by
+//! `tools/gen_decode_schema.py`) covers every field of a Job and a CronJob, the pod template
+//! included; it is checked the way Go's `encoding/json` does (the first type mismatch wins,
+//! keys in the order kubectl sends them, which is sorted because it marshals a map; an
+//! error of a type's own decoder, such as an unparseable quantity, wins over all), and
+//! worded like its errors. The same schema tells kubectl's strict unknown-field check.
 
 use serde_json::Value;
 
@@ -12,6 +15,9 @@ use super::field::FieldPath;
 use crate::gocompat::json_number_text as number_text;
 use crate::model::{Finding, Kind, Origin, Reason, RuleId, Segment, Severity};
 
+mod schema;
+
+/// The Go type a JSON value decodes into.
 #[derive(Clone, Copy)]
 enum Ty {
     Int32,
@@ -19,12 +25,24 @@ enum Ty {
     Bool,
     /// A string, with its Go type name (`string`, `v1.RestartPolicy`).
     Str(&'static str),
+    /// `map[string]string`.
     StrMap,
+    /// A map of quantities, with its Go type name (`v1.ResourceList`).
+    QuantityMap(&'static str),
     Struct(&'static Schema),
     /// A slice, with its Go type name and element type.
     Slice(&'static str, &'static Ty),
+    /// `resource.Quantity`, whose own `UnmarshalJSON` parses any JSON value's text.
+    Quantity,
+    /// `intstr.IntOrString`: a string, or an int32 decoded by a nested `json.Unmarshal`.
+    IntOrString,
+    /// `metav1.Time`: `null` or an RFC 3339 string.
+    Time,
+    /// Raw JSON kept as it is (`metav1.FieldsV1`).
+    Raw,
 }
 
+/// A Go struct: its fields sorted by JSON name (see `decode/schema.rs`, generated).
 struct Schema {
     /// `v1.JobSpec`, used when a whole struct has the wrong type.
     go_type: &'static str,
@@ -33,282 +51,22 @@ struct Schema {
     fields: &'static [(&'static str, Ty)],
 }
 
-static OBJECT_META: Schema = Schema {
-    go_type: "v1.ObjectMeta",
-    name: "ObjectMeta",
-    fields: &[
-        ("annotations", Ty::StrMap),
-        ("finalizers", Ty::Slice("[]string", &Ty::Str("string"))),
-        ("generateName", Ty::Str("string")),
-        ("generation", Ty::Int64),
-        ("labels", Ty::StrMap),
-        ("name", Ty::Str("string")),
-        ("namespace", Ty::Str("string")),
-        (
-            "ownerReferences",
-            Ty::Slice("[]v1.OwnerReference", &Ty::Struct(&OWNER_REFERENCE)),
-        ),
-        ("uid", Ty::Str("types.UID")),
-    ],
-};
-
-static OWNER_REFERENCE: Schema = Schema {
-    go_type: "v1.OwnerReference",
-    name: "OwnerReference",
-    fields: &[
-        ("apiVersion", Ty::Str("string")),
-        ("blockOwnerDeletion", Ty::Bool),
-        ("controller", Ty::Bool),
-        ("kind", Ty::Str("string")),
-        ("name", Ty::Str("string")),
-        ("uid", Ty::Str("types.UID")),
-    ],
-};
-
-static LABEL_SELECTOR_REQUIREMENT: Schema = Schema {
-    go_type: "v1.LabelSelectorRequirement",
-    name: "LabelSelectorRequirement",
-    fields: &[
-        ("key", Ty::Str("string")),
-        ("operator", Ty::Str("v1.LabelSelectorOperator")),
-        ("values", Ty::Slice("[]string", &Ty::Str("string"))),
-    ],
-};
-
-static LABEL_SELECTOR: Schema = Schema {
-    go_type: "v1.LabelSelector",
-    name: "LabelSelector",
-    fields: &[
-        (
-            "matchExpressions",
-            Ty::Slice(
-                "[]v1.LabelSelectorRequirement",
-                &Ty::Struct(&LABEL_SELECTOR_REQUIREMENT),
-            ),
-        ),
-        ("matchLabels", Ty::StrMap),
-    ],
-};
-
-static ENV_VAR: Schema = Schema {
-    go_type: "v1.EnvVar",
-    name: "EnvVar",
-    fields: &[("name", Ty::Str("string")), ("value", Ty::Str("string"))],
-};
-
-static CONTAINER_PORT: Schema = Schema {
-    go_type: "v1.ContainerPort",
-    name: "ContainerPort",
-    fields: &[
-        ("containerPort", Ty::Int32),
-        ("hostIP", Ty::Str("string")),
-        ("hostPort", Ty::Int32),
-        ("name", Ty::Str("string")),
-        ("protocol", Ty::Str("v1.Protocol")),
-    ],
-};
-
-static CONTAINER: Schema = Schema {
-    go_type: "v1.Container",
-    name: "Container",
-    fields: &[
-        ("args", Ty::Slice("[]string", &Ty::Str("string"))),
-        ("command", Ty::Slice("[]string", &Ty::Str("string"))),
-        ("env", Ty::Slice("[]v1.EnvVar", &Ty::Struct(&ENV_VAR))),
-        ("image", Ty::Str("string")),
-        ("imagePullPolicy", Ty::Str("v1.PullPolicy")),
-        ("name", Ty::Str("string")),
-        (
-            "ports",
-            Ty::Slice("[]v1.ContainerPort", &Ty::Struct(&CONTAINER_PORT)),
-        ),
-        ("stdin", Ty::Bool),
-        ("stdinOnce", Ty::Bool),
-        ("terminationMessagePath", Ty::Str("string")),
-        ("terminationMessagePolicy", Ty::Str("v1.TerminationMessagePolicy")),
-        ("tty", Ty::Bool),
-        ("workingDir", Ty::Str("string")),
-    ],
-};
-
-static POD_SPEC: Schema = Schema {
-    go_type: "v1.PodSpec",
-    name: "PodSpec",
-    fields: &[
-        ("activeDeadlineSeconds", Ty::Int64),
-        ("automountServiceAccountToken", Ty::Bool),
-        ("containers", Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER))),
-        ("dnsPolicy", Ty::Str("v1.DNSPolicy")),
-        ("hostIPC", Ty::Bool),
-        ("hostNetwork", Ty::Bool),
-        ("hostPID", Ty::Bool),
-        ("hostname", Ty::Str("string")),
-        (
-            "initContainers",
-            Ty::Slice("[]v1.Container", &Ty::Struct(&CONTAINER)),
-        ),
-        ("nodeName", Ty::Str("string")),
-        ("nodeSelector", Ty::StrMap),
-        ("priority", Ty::Int32),
-        ("priorityClassName", Ty::Str("string")),
-        ("restartPolicy", Ty::Str("v1.RestartPolicy")),
-        ("schedulerName", Ty::Str("string")),
-        ("serviceAccountName", Ty::Str("string")),
-        ("subdomain", Ty::Str("string")),
-        ("terminationGracePeriodSeconds", Ty::Int64),
-    ],
-};
-
-static POD_TEMPLATE_SPEC: Schema = Schema {
-    go_type: "v1.PodTemplateSpec",
-    name: "PodTemplateSpec",
-    fields: &[
-        ("metadata", Ty::Struct(&OBJECT_META)),
-        ("spec", Ty::Struct(&POD_SPEC)),
-    ],
-};
-
-static ON_EXIT_CODES: Schema = Schema {
-    go_type: "v1.PodFailurePolicyOnExitCodesRequirement",
-    name: "PodFailurePolicyOnExitCodesRequirement",
-    fields: &[
-        ("containerName", Ty::Str("string")),
-        ("operator", Ty::Str("v1.PodFailurePolicyOnExitCodesOperator")),
-        ("values", Ty::Slice("[]int32", &Ty::Int32)),
-    ],
-};
-
-static ON_POD_CONDITION: Schema = Schema {
-    go_type: "v1.PodFailurePolicyOnPodConditionsPattern",
-    name: "PodFailurePolicyOnPodConditionsPattern",
-    fields: &[
-        ("status", Ty::Str("v1.ConditionStatus")),
-        ("type", Ty::Str("v1.PodConditionType")),
-    ],
-};
-
-static POD_FAILURE_POLICY_RULE: Schema = Schema {
-    go_type: "v1.PodFailurePolicyRule",
-    name: "PodFailurePolicyRule",
-    fields: &[
-        ("action", Ty::Str("v1.PodFailurePolicyAction")),
-        ("onExitCodes", Ty::Struct(&ON_EXIT_CODES)),
-        (
-            "onPodConditions",
-            Ty::Slice(
-                "[]v1.PodFailurePolicyOnPodConditionsPattern",
-                &Ty::Struct(&ON_POD_CONDITION),
-            ),
-        ),
-    ],
-};
-
-static POD_FAILURE_POLICY: Schema = Schema {
-    go_type: "v1.PodFailurePolicy",
-    name: "PodFailurePolicy",
-    fields: &[(
-        "rules",
-        Ty::Slice("[]v1.PodFailurePolicyRule", &Ty::Struct(&POD_FAILURE_POLICY_RULE)),
-    )],
-};
-
-static SUCCESS_POLICY_RULE: Schema = Schema {
-    go_type: "v1.SuccessPolicyRule",
-    name: "SuccessPolicyRule",
-    fields: &[
-        ("succeededCount", Ty::Int32),
-        ("succeededIndexes", Ty::Str("string")),
-    ],
-};
-
-static SUCCESS_POLICY: Schema = Schema {
-    go_type: "v1.SuccessPolicy",
-    name: "SuccessPolicy",
-    fields: &[(
-        "rules",
-        Ty::Slice("[]v1.SuccessPolicyRule", &Ty::Struct(&SUCCESS_POLICY_RULE)),
-    )],
-};
-
-static JOB_SPEC: Schema = Schema {
-    go_type: "v1.JobSpec",
-    name: "JobSpec",
-    fields: &[
-        ("activeDeadlineSeconds", Ty::Int64),
-        ("backoffLimit", Ty::Int32),
-        ("backoffLimitPerIndex", Ty::Int32),
-        ("completionMode", Ty::Str("v1.CompletionMode")),
-        ("completions", Ty::Int32),
-        ("managedBy", Ty::Str("string")),
-        ("manualSelector", Ty::Bool),
-        ("maxFailedIndexes", Ty::Int32),
-        ("parallelism", Ty::Int32),
-        ("podFailurePolicy", Ty::Struct(&POD_FAILURE_POLICY)),
-        ("podReplacementPolicy", Ty::Str("v1.PodReplacementPolicy")),
-        ("selector", Ty::Struct(&LABEL_SELECTOR)),
-        ("successPolicy", Ty::Struct(&SUCCESS_POLICY)),
-        ("suspend", Ty::Bool),
-        ("template", Ty::Struct(&POD_TEMPLATE_SPEC)),
-        ("ttlSecondsAfterFinished", Ty::Int32),
-    ],
-};
-
-static JOB_TEMPLATE_SPEC: Schema = Schema {
-    go_type: "v1.JobTemplateSpec",
-    name: "JobTemplateSpec",
-    fields: &[
-        ("metadata", Ty::Struct(&OBJECT_META)),
-        ("spec", Ty::Struct(&JOB_SPEC)),
-    ],
-};
-
-static CRONJOB_SPEC: Schema = Schema {
-    go_type: "v1.CronJobSpec",
-    name: "CronJobSpec",
-    fields: &[
-        ("concurrencyPolicy", Ty::Str("v1.ConcurrencyPolicy")),
-        ("failedJobsHistoryLimit", Ty::Int32),
-        ("jobTemplate", Ty::Struct(&JOB_TEMPLATE_SPEC)),
-        ("schedule", Ty::Str("string")),
-        ("startingDeadlineSeconds", Ty::Int64),
-        ("successfulJobsHistoryLimit", Ty::Int32),
-        ("suspend", Ty::Bool),
-        ("timeZone", Ty::Str("string")),
-    ],
-};
-
-static JOB: Schema = Schema {
-    go_type: "v1.Job",
-    name: "Job",
-    fields: &[
-        ("apiVersion", Ty::Str("string")),
-        ("kind", Ty::Str("string")),
-        ("metadata", Ty::Struct(&OBJECT_META)),
-        ("spec", Ty::Struct(&JOB_SPEC)),
-    ],
-};
-
-static CRONJOB: Schema = Schema {
-    go_type: "v1.CronJob",
-    name: "CronJob",
-    fields: &[
-        ("apiVersion", Ty::Str("string")),
-        ("kind", Ty::Str("string")),
-        ("metadata", Ty::Struct(&OBJECT_META)),
-        ("spec", Ty::Struct(&CRONJOB_SPEC)),
-    ],
-};
+impl Schema {
+    fn field(&self, key: &str) -> Option<Ty> {
+        self.fields
+            .binary_search_by(|(k, _)| (*k).cmp(key))
+            .ok()
+            .map(|i| self.fields[i].1)
+    }
+}
 
 /// One decode failure: where, and Go's description of it.
 struct TypeError {
     /// The field as the API server prints it, and where it lives.
     api: String,
     loc: Vec<Segment>,
-    /// `number 2147483648`, `string`, `bool`, `array`, `object`.
-    value: String,
-    go_type: &'static str,
-    /// The enclosing struct and the dotted JSON field path (no indexes), as Go prints them.
-    context: Option<(&'static str, String)>,
+    /// What follows `cannot be handled as a Job: `.
+    message: String,
 }
 
 /// The decode error the API server would answer with, if any.
@@ -332,10 +90,7 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
             });
         }
     }
-    let schema = match kind {
-        Kind::Job => &JOB,
-        Kind::CronJob => &CRONJOB,
-    };
+    let schema = root(kind);
     if !obj.is_object() && !obj.is_null() {
         return Some(Finding {
             rule: RuleId::DecodeError,
@@ -356,16 +111,10 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
     if struct_ok(obj, schema) {
         return None;
     }
-    let err = walk_struct(obj, schema, &FieldPath::TOP, &[])?;
-    let what = match &err.context {
-        Some((st, field)) => format!(
-            "json: cannot unmarshal {} into Go struct field {st}.{field} of type {}",
-            err.value, err.go_type
-        ),
-        None => format!(
-            "json: cannot unmarshal {} into Go value of type {}",
-            err.value, err.go_type
-        ),
+    let mut first = None;
+    let err = match walk_struct(obj, schema, &FieldPath::TOP, &[], &mut first) {
+        Err(e) => e,
+        Ok(()) => first?,
     };
     Some(Finding {
         rule: RuleId::DecodeError,
@@ -377,9 +126,19 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
             err.api
         },
         reason: Reason::FieldValueInvalid,
-        message: format!("{k} in version \"v1\" cannot be handled as a {k}: {what}"),
+        message: format!(
+            "{k} in version \"v1\" cannot be handled as a {k}: {}",
+            err.message
+        ),
         location: err.loc,
     })
+}
+
+fn root(kind: Kind) -> &'static Schema {
+    match kind {
+        Kind::Job => &schema::JOB,
+        Kind::CronJob => &schema::CRON_JOB,
+    }
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -398,24 +157,27 @@ fn struct_ok(v: &Value, schema: &'static Schema) -> bool {
     let Some(map) = v.as_object() else {
         return true;
     };
-    map.iter().all(
-        |(key, child)| match schema.fields.iter().find(|(k, _)| k == key) {
-            Some((_, ty)) => ok(child, *ty),
-            None => true,
-        },
-    )
+    map.iter().all(|(key, child)| match schema.field(key) {
+        Some(ty) => ok(child, ty),
+        None => true,
+    })
 }
 
 /// Whether [`walk`] finds no error.
 fn ok(v: &Value, ty: Ty) -> bool {
     match (ty, v) {
+        (Ty::Raw, _) => true,
+        (Ty::Quantity, v) => quantity_error(v).is_none(),
+        (Ty::IntOrString, v) => int_or_string_error(v).is_none(),
+        (Ty::Time, v) => time_error(v).is_none(),
         (_, Value::Null) => true,
         (Ty::Int32 | Ty::Int64, Value::Number(n)) => int_fits(n, ty),
         (Ty::Int32 | Ty::Int64, _) => false,
         (Ty::Bool, v) => v.is_boolean(),
         (Ty::Str(_), v) => v.is_string(),
         (Ty::StrMap, Value::Object(m)) => m.values().all(|i| i.is_string() || i.is_null()),
-        (Ty::StrMap, _) => false,
+        (Ty::QuantityMap(_), Value::Object(m)) => m.values().all(|i| quantity_error(i).is_none()),
+        (Ty::StrMap | Ty::QuantityMap(_), _) => false,
         (Ty::Struct(schema), Value::Object(_)) => struct_ok(v, schema),
         (Ty::Struct(_), _) => false,
         (Ty::Slice(_, elem), Value::Array(items)) => items.iter().all(|item| match (elem, item) {
@@ -447,116 +209,200 @@ fn int_fits(n: &serde_json::Number, ty: Ty) -> bool {
     int.is_some_and(|i| i >= min && i <= max)
 }
 
-/// Checks a struct value: it must be an object, then each known field in sorted key order.
-fn walk_struct(v: &Value, schema: &'static Schema, p: &FieldPath, stack: &[&str]) -> Option<TypeError> {
-    let map = v.as_object()?;
+/// `Quantity.UnmarshalJSON`: `null` is zero; anything else is parsed as text.
+fn quantity_error(v: &Value) -> Option<&'static str> {
+    let text = super::quantity::json_text(v)?;
+    super::quantity::parse(&text).err().map(|e| e.message())
+}
+
+/// `IntOrString.UnmarshalJSON`: a string, else `json.Unmarshal` into an `int32` (a nested
+/// call, so Go names no struct field).
+fn int_or_string_error(v: &Value) -> Option<String> {
+    let what = match v {
+        Value::String(_) | Value::Null => return None,
+        Value::Number(n) if int_fits(n, Ty::Int32) => return None,
+        Value::Number(n) => format!("number {}", number_text(n)),
+        other => json_kind(other).to_string(),
+    };
+    Some(format!(
+        "json: cannot unmarshal {what} into Go value of type int32"
+    ))
+}
+
+/// `metav1.Time.UnmarshalJSON`: `null`, or a string `time.Parse` reads as RFC 3339.
+fn time_error(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) if rfc3339(s) => None,
+        Value::String(s) => Some(format!(
+            "parsing time {} as \"2006-01-02T15:04:05Z07:00\": cannot parse {} as \"2006\"",
+            super::field::quote(s),
+            super::field::quote(s)
+        )),
+        other => Some(format!(
+            "json: cannot unmarshal {} into Go value of type string",
+            json_kind(other)
+        )),
+    }
+}
+
+/// Whether `time.Parse(time.RFC3339, s)` succeeds (chrono's RFC 3339 reader agrees on the
+/// forms a manifest holds: `2024-01-02T03:04:05Z`, with fraction or offset).
+fn rfc3339(s: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(s).is_ok()
+}
+
+/// Checks a struct value: each known field in sorted key order. Go's decoder keeps going
+/// after a type mismatch (`UnmarshalTypeError`) and answers with the first one at the end,
+/// so that is kept in `first`; an error of a type's own `UnmarshalJSON` (a quantity that
+/// does not parse) stops it at once and wins over any mismatch seen before: `Err`.
+fn walk_struct(
+    v: &Value,
+    schema: &'static Schema,
+    p: &FieldPath,
+    stack: &[&str],
+    first: &mut Option<TypeError>,
+) -> Result<(), TypeError> {
+    let Some(map) = v.as_object() else {
+        return Ok(());
+    };
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
     for key in keys {
-        let Some((_, ty)) = schema.fields.iter().find(|(k, _)| k == key) else {
+        let Some(ty) = schema.field(key) else {
             continue;
         };
-        let child = map.get(key.as_str())?;
+        let Some(child) = map.get(key.as_str()) else {
+            continue;
+        };
         let mut fstack = stack.to_vec();
         fstack.push(key);
         let cp = p.child(key);
-        if let Some(e) = walk(child, *ty, &cp, schema.name, &fstack) {
-            return Some(e);
-        }
+        walk(child, ty, &cp, schema.name, &fstack, first)?;
     }
-    None
+    Ok(())
 }
 
-fn walk(v: &Value, ty: Ty, p: &FieldPath, parent: &'static str, stack: &[&str]) -> Option<TypeError> {
-    if v.is_null() {
-        return None;
-    }
-    let error_at = |at: &FieldPath, value: String, go_type: &'static str| {
-        Some(TypeError {
+fn walk(
+    v: &Value,
+    ty: Ty,
+    p: &FieldPath,
+    parent: &'static str,
+    stack: &[&str],
+    first: &mut Option<TypeError>,
+) -> Result<(), TypeError> {
+    let mismatch = |first: &mut Option<TypeError>, at: &FieldPath, value: String, go_type: &'static str| {
+        if first.is_none() {
+            *first = Some(TypeError {
+                api: at.api(),
+                loc: at.loc(),
+                message: format!(
+                    "json: cannot unmarshal {value} into Go struct field {parent}.{} of type {go_type}",
+                    stack.join(".")
+                ),
+            });
+        }
+    };
+    let hard = |at: &FieldPath, message: String| {
+        Err(TypeError {
             api: at.api(),
             loc: at.loc(),
-            value,
-            go_type,
-            context: Some((parent, stack.join("."))),
+            message,
         })
     };
-    let mismatch = |value: String, go_type: &'static str| error_at(p, value, go_type);
     match ty {
+        Ty::Raw => {}
+        Ty::Quantity => {
+            if let Some(m) = quantity_error(v) {
+                return hard(p, m.to_string());
+            }
+        }
+        Ty::IntOrString => {
+            if let Some(m) = int_or_string_error(v) {
+                return hard(p, m);
+            }
+        }
+        Ty::Time => {
+            if let Some(m) = time_error(v) {
+                return hard(p, m);
+            }
+        }
+        _ if v.is_null() => {}
         Ty::Int32 | Ty::Int64 => {
             let go_type = if matches!(ty, Ty::Int32) { "int32" } else { "int64" };
             match v {
-                Value::Number(n) if int_fits(n, ty) => None,
-                Value::Number(n) => mismatch(format!("number {}", number_text(n)), go_type),
-                other => mismatch(json_kind(other).to_string(), go_type),
+                Value::Number(n) if int_fits(n, ty) => {}
+                Value::Number(n) => mismatch(first, p, format!("number {}", number_text(n)), go_type),
+                other => mismatch(first, p, json_kind(other).to_string(), go_type),
             }
         }
-        Ty::Bool => match v {
-            Value::Bool(_) => None,
-            other => mismatch(json_kind(other).to_string(), "bool"),
-        },
-        Ty::Str(go_type) => match v {
-            Value::String(_) => None,
-            other => mismatch(json_kind(other).to_string(), go_type),
-        },
+        Ty::Bool => {
+            if !v.is_boolean() {
+                mismatch(first, p, json_kind(v).to_string(), "bool");
+            }
+        }
+        Ty::Str(go_type) => {
+            if !v.is_string() {
+                mismatch(first, p, json_kind(v).to_string(), go_type);
+            }
+        }
         Ty::StrMap => match v {
             Value::Object(m) => {
                 let mut keys: Vec<&String> = m.keys().collect();
                 keys.sort();
                 for k in keys {
-                    let item = m.get(k.as_str())?;
-                    if !(item.is_string() || item.is_null()) {
-                        return error_at(&p.key(k), json_kind(item).to_string(), "string");
+                    if let Some(item) = m.get(k.as_str()).filter(|i| !(i.is_string() || i.is_null())) {
+                        mismatch(first, &p.key(k), json_kind(item).to_string(), "string");
                     }
                 }
-                None
             }
-            other => mismatch(json_kind(other).to_string(), "map[string]string"),
+            other => mismatch(first, p, json_kind(other).to_string(), "map[string]string"),
+        },
+        Ty::QuantityMap(go_type) => match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                for k in keys {
+                    if let Some(msg) = m.get(k.as_str()).and_then(quantity_error) {
+                        return hard(&p.key(k), msg.to_string());
+                    }
+                }
+            }
+            other => mismatch(first, p, json_kind(other).to_string(), go_type),
         },
         Ty::Struct(schema) => match v {
-            Value::Object(_) => walk_struct(v, schema, p, stack),
-            other => mismatch(json_kind(other).to_string(), schema.go_type),
+            Value::Object(_) => walk_struct(v, schema, p, stack, first)?,
+            other => mismatch(first, p, json_kind(other).to_string(), schema.go_type),
         },
         Ty::Slice(go_type, elem) => match v {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     let ip = p.index(i);
-                    let e = match elem {
+                    match elem {
                         Ty::Struct(schema) => match item {
-                            Value::Object(_) => walk_struct(item, schema, &ip, stack),
-                            Value::Null => None,
-                            other => error_at(&ip, json_kind(other).to_string(), schema.go_type),
+                            Value::Object(_) => walk_struct(item, schema, &ip, stack, first)?,
+                            Value::Null => {}
+                            other => mismatch(first, &ip, json_kind(other).to_string(), schema.go_type),
                         },
-                        other => walk(item, *other, &ip, parent, stack),
-                    };
-                    if e.is_some() {
-                        return e;
+                        other => walk(item, *other, &ip, parent, stack, first)?,
                     }
                 }
-                None
             }
-            other => mismatch(json_kind(other).to_string(), go_type),
+            other => mismatch(first, p, json_kind(other).to_string(), go_type),
         },
     }
+    Ok(())
 }
 
 /// kubectl's default `--validate=strict`: the API server refuses fields its Go types do not
 /// have (a typo such as `concurrencyPolcy`) with one 400 listing them all, in the order
-/// of kubectl's sorted JSON. The field names are k8s-openapi's (see the README for the
-/// version). Only for manifests: an object the API server sent a webhook has none left.
-/// Answers nothing when the object does not deserialize at all (a type error the schema
-/// above does not cover); that is not for this check to word.
+/// of kubectl's sorted JSON. The field names are those of the generated schema (v1.32).
+/// Only for manifests: an object the API server sent a webhook has none left.
 pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
     let mut unknown: Vec<Vec<Segment>> = Vec::new();
-    let mut record = |path: serde_ignored::Path| unknown.push(Segment::of_ignored(&path));
-    let read = match kind {
-        Kind::Job => {
-            serde_ignored::deserialize(obj, &mut record).map(|_: k8s_openapi::api::batch::v1::Job| ())
-        }
-        Kind::CronJob => {
-            serde_ignored::deserialize(obj, &mut record).map(|_: k8s_openapi::api::batch::v1::CronJob| ())
-        }
-    };
-    if read.is_err() || unknown.is_empty() {
+    let mut at = Vec::new();
+    collect_unknown(obj, Ty::Struct(root(kind)), &mut at, &mut unknown);
+    if unknown.is_empty() {
         return None;
     }
     let listed: Vec<String> = unknown
@@ -576,6 +422,33 @@ pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
         ),
         location: unknown.swap_remove(0),
     })
+}
+
+/// Depth first, in sorted key order, as Go's strict decoder meets them.
+fn collect_unknown(v: &Value, ty: Ty, at: &mut Vec<Segment>, out: &mut Vec<Vec<Segment>>) {
+    match (ty, v) {
+        (Ty::Struct(schema), Value::Object(map)) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            for key in keys {
+                at.push(Segment::Key(key.clone()));
+                match (schema.field(key), map.get(key.as_str())) {
+                    (Some(child_ty), Some(child)) => collect_unknown(child, child_ty, at, out),
+                    (None, _) => out.push(at.clone()),
+                    _ => {}
+                }
+                at.pop();
+            }
+        }
+        (Ty::Slice(_, elem), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push(Segment::Index(i));
+                collect_unknown(item, *elem, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -635,9 +508,11 @@ mod tests {
             let Some(object) = doc.value else { continue };
             let mut at = Vec::new();
             nodes(&object, String::new(), &mut at);
-            for schema in [&JOB, &CRONJOB] {
+            for schema in [&schema::JOB, &schema::CRON_JOB] {
                 let mut agree = |v: &Value| {
-                    let walked = walk_struct(v, schema, &FieldPath::TOP, &[]).is_none();
+                    let mut first = None;
+                    let walked =
+                        walk_struct(v, schema, &FieldPath::TOP, &[], &mut first).is_ok() && first.is_none();
                     assert_eq!(struct_ok(v, schema), walked, "{}: {v}", path.display());
                     checked += 1;
                     errors += usize::from(!walked);

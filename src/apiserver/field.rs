@@ -241,6 +241,11 @@ impl Errs {
         );
     }
 
+    /// `field.NotFound`: `Not found: "x"`.
+    pub fn not_found(&mut self, rule: RuleId, p: &FieldPath, value: &str) {
+        self.push(rule, p, Reason::FieldValueNotFound, format!("Not found: {value}"));
+    }
+
     pub fn forbidden(&mut self, rule: RuleId, p: &FieldPath, detail: &str) {
         self.push(
             rule,

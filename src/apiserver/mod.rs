@@ -5,8 +5,9 @@
 //! rules live in [`crate::rules`].
 
 mod decode;
-mod defaulting;
+pub(crate) mod defaulting;
 pub(crate) mod field;
+pub(crate) mod quantity;
 mod status;
 mod validation;
 mod warnings;

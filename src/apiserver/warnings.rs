@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::field::{self, as_int, as_str, get, FieldPath};
-use super::validation::names;
+use super::validation::{self, names};
 use crate::model::{Context, Finding, Kind, Operation, Origin, Reason, RuleId, Severity};
 
 pub(super) fn warnings(kind: Kind, object: &Value, ctx: &Context) -> Vec<Finding> {
@@ -62,6 +62,13 @@ pub(super) fn warnings(kind: Kind, object: &Value, ctx: &Context) -> Vec<Finding
                 "In Indexed Jobs with a number of completions higher than 10^5 and a parallelism higher than 10^4, Kubernetes might not be able to track completedIndexes when a big number of indexes fail".to_string(),
             );
         }
+    }
+    // `GetWarningsForPodTemplate`, at `<spec path>.template`, after the Job's own.
+    if let Some(template) = spec
+        .filter(|_| spec_changed)
+        .and_then(|spec| get(spec, &["template"]))
+    {
+        validation::template_warnings(template, &path.child("template"), &mut out);
     }
     out
 }

@@ -33,6 +33,7 @@ pub enum Reason {
     FieldValueTooMany,
     FieldValueTooLong,
     FieldValueForbidden,
+    FieldValueNotFound,
 }
 
 impl Reason {
@@ -46,6 +47,7 @@ impl Reason {
             Reason::FieldValueTooMany => "FieldValueTooMany",
             Reason::FieldValueTooLong => "FieldValueTooLong",
             Reason::FieldValueForbidden => "FieldValueForbidden",
+            Reason::FieldValueNotFound => "FieldValueNotFound",
         }
     }
 }

@@ -96,6 +96,16 @@ rules! {
     ContainerName = "container-name", "Containers have unique DNS-label names";
     ImageRequired = "image-required", "Every container has an image";
     EphemeralContainersForbidden = "ephemeral-containers-forbidden", "No ephemeral containers in a pod template";
+    InvalidContainer = "invalid-container", "A container's image, pull policy, ports, lifecycle and restart policy are valid";
+    InvalidEnv = "invalid-env", "Environment variables and envFrom sources are valid";
+    InvalidResources = "invalid-resources", "Resource names and quantities are valid, requests at most limits";
+    InvalidProbe = "invalid-probe", "Probes have exactly one handler and valid thresholds";
+    InvalidVolume = "invalid-volume", "Volumes have valid names and exactly one valid source";
+    InvalidVolumeMount = "invalid-volume-mount", "Volume mounts and devices name a volume, with valid paths";
+    InvalidSecurityContext = "invalid-security-context", "Security contexts: ids, sysctls, seccomp, AppArmor, privileges";
+    InvalidScheduling = "invalid-scheduling", "Node selector, affinity, tolerations and topology spread are valid";
+    InvalidPodSpec = "invalid-pod-spec", "Pod-level fields: names, DNS, host namespaces, grace periods, overhead";
+    DeprecatedPodField = "deprecated-pod-field", "Warning: the API server's pod-template warnings (deprecated fields and values)";
     // Selectors and generated labels.
     SelectorRequired = "selector-required", "A Job with manualSelector: true has a selector";
     InvalidSelector = "invalid-selector", "The selector's keys, values and operators are valid";

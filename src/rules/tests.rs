@@ -805,11 +805,14 @@ fn allows_scheduling_changes_only_while_suspended_and_never_started() {
 
 #[test]
 fn documents_every_rule_id() {
-    let docs = include_str!("../../docs/rules.md");
+    let docs = concat!(
+        include_str!("../../docs/rules.md"),
+        include_str!("../../docs/pod.md")
+    );
     for rule in RuleId::ALL {
         assert!(
             docs.contains(&format!("`{rule}`")),
-            "docs/rules.md lacks `{rule}`"
+            "docs/rules.md and docs/pod.md lack `{rule}`"
         );
     }
 }

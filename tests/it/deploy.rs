@@ -1280,8 +1280,22 @@ fn dockerfile_toolchain_is_new_enough_for_the_lock_file() {
         .expect("rust stage");
     let tag = from.split("rust:").nth(1).expect("tag");
     let version = major_minor(tag.split('-').next().expect("version"));
+    // Only the packages built for this host: their sources are on disk, so no download.
+    let rustc = Command::new("rustc").arg("-vV").output().expect("rustc -vV");
+    let host = String::from_utf8_lossy(&rustc.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc names its host");
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--locked",
+            "--offline",
+            "--filter-platform",
+            &host,
+        ])
         .current_dir(root())
         .output()
         .expect("cargo metadata");

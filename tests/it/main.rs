@@ -8,7 +8,8 @@
 //!   Kubernetes API server.
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
-//! - `manifest_corpus`, `validate_corpus`: every manifest of the API-server corpus.
+//! - `manifest_corpus`, `pod_corpus`, `validate_corpus`: every manifest of the API-server
+//!   corpora (batch fields, and the pod template).
 
 mod admission;
 mod cli;
@@ -18,6 +19,7 @@ mod cron_corpus;
 mod deploy;
 mod fake_apiserver;
 mod manifest_corpus;
+mod pod_corpus;
 mod schedule_corpus;
 mod server;
 mod validate_corpus;

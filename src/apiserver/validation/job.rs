@@ -2,8 +2,6 @@
 //! `validateJobSpec` and its helpers), in the order the API server appends causes.
 //! `validate_job_spec` also serves CronJob job templates.
 
-use std::collections::HashSet;
-
 use serde_json::Value;
 
 use super::job_policies::{pod_failure_policy, success_policy};
@@ -402,98 +400,9 @@ pub(crate) fn validate_job_spec(spec: &Value, p: &FieldPath, template_of_cronjob
     }
 }
 
-/// The part of `ValidatePodTemplateSpec` batchguard covers: template labels and
-/// annotations, containers present with a name and an image, the pod-level restartPolicy,
-/// and no ephemeral containers. The rest of pod validation is out of scope.
+/// `ValidatePodTemplateSpec` (see [`super::pod`]).
 fn pod_template(template: &Value, p: &FieldPath, errs: &mut Errs) {
-    meta::labels(
-        get(template, &["metadata", "labels"]),
-        &p.alias("labels", &["metadata", "labels"]),
-        errs,
-    );
-    meta::annotations(
-        get(template, &["metadata", "annotations"]),
-        &p.alias("annotations", &["metadata", "annotations"]),
-        errs,
-    );
-    let pod = get(template, &["spec"]).unwrap_or(&Value::Null);
-    let sp = p.child("spec");
-    let list = |key: &str| -> &[Value] {
-        get(pod, &[key])
-            .and_then(Value::as_array)
-            .map_or(&[], Vec::as_slice)
-    };
-    let containers = list("containers");
-    let mut seen: HashSet<&str> = HashSet::new();
-    if containers.is_empty() {
-        errs.required(RuleId::ContainersRequired, &sp.child("containers"), "");
-    } else {
-        containers_common(containers, &sp.child("containers"), &mut seen, true, errs);
-    }
-    // Init containers may not reuse a container's name either.
-    let mut all: HashSet<&str> = containers
-        .iter()
-        .map(|c| as_str(get(c, &["name"])).unwrap_or_default())
-        .collect();
-    containers_common(
-        list("initContainers"),
-        &sp.child("initContainers"),
-        &mut all,
-        false,
-        errs,
-    );
-    let rp = as_str(get(pod, &["restartPolicy"])).unwrap_or_default();
-    match rp {
-        "Always" | "OnFailure" | "Never" => {}
-        "" => errs.required(RuleId::RestartPolicyRequired, &sp.child("restartPolicy"), ""),
-        other => errs.not_supported(
-            RuleId::UnsupportedRestartPolicy,
-            &sp.child("restartPolicy"),
-            &quote(other),
-            &["Always", "OnFailure", "Never"],
-        ),
-    }
-    if get(pod, &["ephemeralContainers"])
-        .and_then(Value::as_array)
-        .is_some_and(|a| !a.is_empty())
-    {
-        errs.forbidden(
-            RuleId::EphemeralContainersForbidden,
-            &sp.child("ephemeralContainers"),
-            "ephemeral containers not allowed in pod template",
-        );
-    }
-}
-
-/// `validateContainerCommon`'s name and image checks, then the duplicate-name check.
-/// `validateInitContainers` remembers only non-empty names (`else if len(ctr.Name) > 0`),
-/// so two unnamed init containers get two Required errors but no Duplicate.
-fn containers_common<'a>(
-    list: &'a [Value],
-    p: &FieldPath,
-    seen: &mut HashSet<&'a str>,
-    remember_empty: bool,
-    errs: &mut Errs,
-) {
-    for (i, c) in list.iter().enumerate() {
-        let cp = p.index(i);
-        let name = as_str(get(c, &["name"])).unwrap_or_default();
-        if name.is_empty() {
-            errs.required(RuleId::ContainerName, &cp.child("name"), "");
-        } else {
-            for m in names::dns1123_label(name) {
-                errs.invalid(RuleId::ContainerName, &cp.child("name"), &quote(name), &m);
-            }
-        }
-        if as_str(get(c, &["image"])).unwrap_or_default().is_empty() {
-            errs.required(RuleId::ImageRequired, &cp.child("image"), "");
-        }
-        if seen.contains(name) {
-            errs.duplicate(RuleId::ContainerName, &cp.child("name"), &quote(name));
-        } else if remember_empty || !name.is_empty() {
-            seen.insert(name);
-        }
-    }
+    super::pod::validate_template(template, p, errs);
 }
 
 /// `metadata.name: Invalid value: "<new>": field is immutable` when an update renames.

@@ -8,7 +8,9 @@ mod job_policies;
 mod job_update;
 mod meta;
 pub(crate) mod names;
+mod pod;
 
 pub(crate) use cronjob::crashes_parser;
 pub(super) use cronjob::validate as cronjob;
 pub(super) use job::validate as job;
+pub(super) use pod::template_warnings;
