@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Writes src/rules/decode/schema.rs: the Go types of a batch/v1 Job and CronJob, every
+"""Writes src/apiserver/decode/schema.rs: the Go types of a batch/v1 Job and CronJob, every
 field with its JSON name and the Go type the API server decodes it into, so that
-`rules::decode` can word type errors and unknown fields exactly as the API server does.
+`apiserver::decode` can word type errors and unknown fields exactly as the API server does.
 
 The field lists come from k8s-openapi's generated Rust types (themselves generated from
 the Kubernetes OpenAPI document), so nothing is typed by hand but the Go names of named
@@ -12,7 +12,7 @@ Usage (from the repository root):
 
     python3 tools/gen_decode_schema.py \
         ~/.cargo/registry/src/index.crates.io-*/k8s-openapi-0.29.0/src/v1_33 \
-        > src/rules/decode/schema.rs && cargo fmt
+        > src/apiserver/decode/schema.rs && cargo fmt
 """
 
 import os
