@@ -21,6 +21,8 @@ use crate::yaml::{self, Pos, Spans};
 
 /// The rule id given to a document that is not valid YAML (or JSON).
 pub const SYNTAX_RULE: &str = "yaml-syntax";
+/// The rule id given to a document nested deeper than [`yaml::MAX_DEPTH`].
+pub const TOO_DEEP_RULE: &str = "yaml-too-deep";
 /// The rule id given to a Job or CronJob whose apiVersion is not `batch/v1`.
 pub const API_VERSION_RULE: &str = "unsupported-api-version";
 
@@ -113,8 +115,14 @@ pub struct DocResult {
 }
 
 impl DocResult {
-    /// A document that could not be read, with one `yaml-syntax` finding at `line:column`.
-    fn unparseable(file: &str, document: usize, line: usize, column: usize, message: String) -> DocResult {
+    /// A document that could not be read, with one finding of `rule` at `line:column`.
+    fn unparseable(
+        file: &str,
+        document: usize,
+        rule: &str,
+        (line, column): (usize, usize),
+        message: String,
+    ) -> DocResult {
         DocResult {
             file: file.to_string(),
             document,
@@ -125,7 +133,7 @@ impl DocResult {
             namespace: None,
             status: Status::Unparseable,
             findings: vec![Located {
-                rule: SYNTAX_RULE.to_string(),
+                rule: rule.to_string(),
                 severity: Severity::Error,
                 field: String::new(),
                 message,
@@ -322,7 +330,17 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
         match doc {
             Err(mut e) => {
                 source.pull_back_from_marker(&mut e);
-                results.push(DocResult::unparseable(file, index, e.line, e.column, e.message));
+                let rule = match e.kind {
+                    yaml::ErrorKind::Syntax => SYNTAX_RULE,
+                    yaml::ErrorKind::TooDeep => TOO_DEEP_RULE,
+                };
+                results.push(DocResult::unparseable(
+                    file,
+                    index,
+                    rule,
+                    (e.line, e.column),
+                    e.message,
+                ));
             }
             Ok(doc) => {
                 let Some(value) = doc.value else { continue };
@@ -352,8 +370,8 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
     DocResult::unparseable(
         file,
         0,
-        line,
-        column,
+        SYNTAX_RULE,
+        (line, column),
         format!("invalid UTF-8 (byte 0x{:02x})", bytes[e.valid_up_to()]),
     )
 }
@@ -744,6 +762,44 @@ mod tests {
         let r = check("b: {x: 1\n");
         let f = &r[0].findings[0];
         assert_eq!((f.line, f.column), (1, 9), "{f:?}");
+    }
+
+    /// The deepest document the reader takes goes through the rules, which recurse
+    /// (decoding, defaulting, unknown fields, dropping the tree), here on a test thread's
+    /// small stack in an unoptimised build.
+    #[test]
+    fn the_deepest_readable_jobs_are_judged() {
+        let nest = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        // Root, spec, template, spec, containers and the container hold `x`.
+        let in_container = |n| {
+            JOB.replace(
+                "containers: [{name: c, image: busybox}]",
+                &format!("containers: [{{name: c, image: busybox, x: {}}}]", nest(n)),
+            )
+        };
+        let r = check(&in_container(yaml::MAX_DEPTH - 6));
+        assert_eq!(r[0].status, Status::Invalid, "{r:?}");
+        assert!(
+            r[0].findings
+                .iter()
+                .any(|f| f.field == "spec.template.spec.containers[0].x"),
+            "{r:?}"
+        );
+        let r = check(&in_container(yaml::MAX_DEPTH - 5));
+        assert_eq!(
+            (r[0].status, r[0].findings[0].rule.as_str()),
+            (Status::Unparseable, TOO_DEEP_RULE)
+        );
+        // managedFields' fieldsV1 holds any JSON: root, metadata, managedFields, the entry.
+        let managed = JOB.replace(
+            "  namespace: ci\n",
+            &format!(
+                "  namespace: ci\n  managedFields: [{{fieldsV1: {}}}]\n",
+                nest(yaml::MAX_DEPTH - 4)
+            ),
+        );
+        let r = check(&managed);
+        assert_ne!(r[0].status, Status::Unparseable, "{r:?}");
     }
 
     #[test]

@@ -4,55 +4,23 @@
 //! (YAML 1.1 booleans such as `yes`/`on`, non-string keys turned into strings).
 //!
 //! A stream is first cut at its `---` lines, so a syntax error in one document is
-//! reported at its `line:col` and the documents after it are still read.
+//! reported at its `line:col` and the documents after it are still read. Input can be
+//! hostile: nesting deeper than [`MAX_DEPTH`] is an error for that document alone.
 
+mod build;
 mod scalar;
+mod spans;
 
-use std::collections::HashMap;
+use serde_json::Value;
 
-use serde_json::{Map, Value};
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::Marker;
-
-use crate::rules::Segment;
-use scalar::{key_string, resolve_scalar};
+pub use build::MAX_DEPTH;
+pub use spans::Spans;
 
 /// A 1-based line and column in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Pos {
     pub line: usize,
     pub column: usize,
-}
-
-/// Where each node of a parsed document stands in the source.
-#[derive(Debug, Clone, Default)]
-pub struct Spans {
-    values: HashMap<Vec<Segment>, Pos>,
-    keys: HashMap<Vec<Segment>, Pos>,
-}
-
-impl Spans {
-    /// The position of the value at `path`, or of its nearest ancestor that exists.
-    pub fn locate(&self, path: &[Segment]) -> Option<Pos> {
-        (0..=path.len())
-            .rev()
-            .find_map(|n| self.values.get(&path[..n]).copied())
-    }
-
-    /// The position of the key that holds the value at `path`, if it is a mapping entry.
-    pub fn key(&self, path: &[Segment]) -> Option<Pos> {
-        self.keys.get(path).copied()
-    }
-
-    /// How many nodes are recorded (used by tests).
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Whether nothing is recorded.
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 /// One document of a YAML stream.
@@ -65,6 +33,15 @@ pub struct Document {
     pub line: usize,
 }
 
+/// Why a document could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Not YAML (or not the subset kubectl reads).
+    Syntax,
+    /// Mappings and sequences nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
 /// A document that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}:{column}: {message}")]
@@ -72,6 +49,7 @@ pub struct SyntaxError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    pub kind: ErrorKind,
 }
 
 /// Reads every document of a YAML stream. A broken document yields an `Err` in its place;
@@ -137,174 +115,13 @@ fn parse_chunk(text: &str, line_offset: usize) -> Result<Option<Document>, Synta
     } else {
         text
     };
-    let mut builder = Builder {
-        parser: Parser::new_from_str(text),
-        line_offset,
-        anchors: HashMap::new(),
-        spans: Spans::default(),
-        first_line: None,
-    };
-    let value = builder.document()?;
-    Ok(value.map(|value| Document {
-        value: Some(value),
-        line: builder.first_line.unwrap_or(line_offset + 1),
-        spans: builder.spans,
-    }))
-}
-
-struct Builder<'a> {
-    parser: Parser<std::str::Chars<'a>>,
-    line_offset: usize,
-    anchors: HashMap<usize, Value>,
-    spans: Spans,
-    first_line: Option<usize>,
-}
-
-impl Builder<'_> {
-    fn pos(&self, m: Marker) -> Pos {
-        Pos {
-            line: m.line() + self.line_offset,
-            column: m.col() + 1,
-        }
-    }
-
-    fn next(&mut self) -> Result<(Event, Marker), SyntaxError> {
-        self.parser.next_token().map_err(|e| {
-            let m = *e.marker();
-            SyntaxError {
-                line: m.line() + self.line_offset,
-                column: m.col() + 1,
-                message: e.info().to_string(),
-            }
-        })
-    }
-
-    fn error(&self, m: Marker, message: String) -> SyntaxError {
-        let p = self.pos(m);
-        SyntaxError {
-            line: p.line,
-            column: p.column,
-            message,
-        }
-    }
-
-    fn document(&mut self) -> Result<Option<Value>, SyntaxError> {
-        let mut result = None;
-        loop {
-            let (ev, mark) = self.next()?;
-            match ev {
-                Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
-                Event::StreamEnd => return Ok(result),
-                Event::Nothing => {}
-                other => {
-                    if result.is_some() {
-                        return Err(self.error(mark, "more than one document in a chunk".into()));
-                    }
-                    let mut path = Vec::new();
-                    let v = self.node(other, mark, &mut path)?;
-                    // A document holding only `~` or nothing counts as empty.
-                    if !v.is_null() {
-                        result = Some(v);
-                    }
-                }
-            }
-        }
-    }
-
-    fn node(&mut self, ev: Event, mark: Marker, path: &mut Vec<Segment>) -> Result<Value, SyntaxError> {
-        let pos = self.pos(mark);
-        if self.first_line.is_none() {
-            self.first_line = Some(pos.line);
-        }
-        self.spans.values.insert(path.clone(), pos);
-        match ev {
-            Event::Scalar(text, style, anchor, tag) => {
-                let v = resolve_scalar(&text, style, tag.as_ref());
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
-            }
-            Event::Alias(id) => self
-                .anchors
-                .get(&id)
-                .cloned()
-                .ok_or_else(|| self.error(mark, "unknown anchor".into())),
-            Event::SequenceStart(anchor, _) => {
-                let mut items = Vec::new();
-                loop {
-                    let (ev, m) = self.next()?;
-                    if ev == Event::SequenceEnd {
-                        break;
-                    }
-                    path.push(Segment::Index(items.len()));
-                    let v = self.node(ev, m, path);
-                    path.pop();
-                    items.push(v?);
-                }
-                let v = Value::Array(items);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
-            }
-            Event::MappingStart(anchor, _) => {
-                let mut map = Map::new();
-                let mut merges: Vec<Value> = Vec::new();
-                loop {
-                    let (kev, km) = self.next()?;
-                    if kev == Event::MappingEnd {
-                        break;
-                    }
-                    let key = match kev {
-                        Event::Scalar(text, style, _, tag) => {
-                            key_string(resolve_scalar(&text, style, tag.as_ref()))
-                        }
-                        _ => return Err(self.error(km, "complex mapping keys are not supported".into())),
-                    };
-                    let (vev, vm) = self.next()?;
-                    if key == "<<" {
-                        let mut scratch = path.clone();
-                        scratch.push(Segment::Key(key));
-                        merges.push(self.node(vev, vm, &mut scratch)?);
-                        continue;
-                    }
-                    if map.contains_key(&key) {
-                        return Err(self.error(km, format!("mapping key {key:?} already defined")));
-                    }
-                    path.push(Segment::Key(key.clone()));
-                    self.spans.keys.insert(path.clone(), self.pos(km));
-                    let v = self.node(vev, vm, path);
-                    path.pop();
-                    map.insert(key, v?);
-                }
-                for merged in merges {
-                    let sources = match merged {
-                        Value::Array(items) => items,
-                        other => vec![other],
-                    };
-                    for source in sources {
-                        if let Value::Object(m) = source {
-                            for (k, v) in m {
-                                map.entry(k).or_insert(v);
-                            }
-                        }
-                    }
-                }
-                let v = Value::Object(map);
-                if anchor > 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
-            }
-            _ => Err(self.error(mark, "unexpected YAML event".into())),
-        }
-    }
+    build::document(text, line_offset)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Segment;
     use serde_json::json;
 
     fn one(src: &str) -> Document {
@@ -387,6 +204,56 @@ mod tests {
     fn rejects_duplicate_keys() {
         let docs = parse_stream("a: 1\na: 2\n");
         assert!(docs[0].is_err());
+    }
+
+    fn too_deep(src: &str) -> SyntaxError {
+        let mut docs = parse_stream(src);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        let e = docs.remove(0).expect_err("too deep");
+        assert_eq!(e.kind, ErrorKind::TooDeep, "{e:?}");
+        assert!(e.message.contains("nested deeper than 255 levels"), "{e:?}");
+        e
+    }
+
+    #[test]
+    fn refuses_block_sequences_nested_past_the_limit() {
+        let e = too_deep(&format!("{}1\n", "- ".repeat(10_000)));
+        // The 256th `- ` opens the sequence that is one too many.
+        assert_eq!((e.line, e.column), (1, 2 * 255 + 1));
+        let just = one(&format!("{}1\n", "- ".repeat(255)));
+        assert!(just.value.is_some());
+    }
+
+    #[test]
+    fn refuses_block_mappings_nested_past_the_limit() {
+        let deep: String = (0..5_000).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let e = too_deep(&deep);
+        assert_eq!(e.line, 256, "{e:?}");
+    }
+
+    #[test]
+    fn refuses_flow_and_mixed_nesting_past_the_limit() {
+        let e = too_deep(&"[".repeat(300));
+        assert_eq!((e.line, e.column), (1, 256));
+        let e = too_deep(&"{a: ".repeat(300));
+        assert_eq!((e.line, e.column), (1, 4 * 255 + 1));
+        // 200 block levels, then flow: the 256th collection is the 56th `[`.
+        let block: String = (0..200).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let e = too_deep(&format!("{block}{}b: {}\n", " ".repeat(200), "[".repeat(100)));
+        assert_eq!((e.line, e.column), (201, 203 + 55), "{e:?}");
+    }
+
+    #[test]
+    fn an_alias_may_not_carry_nesting_past_the_limit() {
+        let src = format!(
+            "a: &x {}1{}\nb: {}*x{}\n",
+            "[".repeat(200),
+            "]".repeat(200),
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        let e = too_deep(&src);
+        assert_eq!((e.line, e.column), (2, 4 + 100), "{e:?}");
     }
 
     #[test]

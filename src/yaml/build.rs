@@ -1,0 +1,362 @@
+//! One document's events to a `serde_json::Value`, within a nesting depth that keeps
+//! hostile input from costing more than it weighs.
+//!
+//! The tree is built with an explicit stack, not by recursion, so the parser's depth never
+//! becomes the thread's: the depth limit protects what comes after (the rules, and
+//! `Value`'s own drop, recurse).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::Marker;
+
+use super::scalar::{key_string, resolve_scalar};
+use super::spans::{self, Spans, Step};
+use super::{Document, ErrorKind, Pos, SyntaxError};
+
+/// Mappings and sequences nested deeper than this make the document unreadable. The flow
+/// scanner of yaml-rust2 already stops at 255 open `[`/`{`; one number holds for every shape.
+pub const MAX_DEPTH: usize = 255;
+
+/// What the scanner says when flow collections nest past its limit.
+const SCANNER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
+
+/// An anchored node, kept for the aliases that may follow.
+struct Anchored {
+    value: Value,
+    /// How many collections deep it goes (0 for a scalar).
+    height: usize,
+}
+
+enum Collection {
+    Seq(Vec<Value>),
+    Map {
+        map: Map<String, Value>,
+        merges: Vec<Value>,
+        /// The key whose value comes next; `None` while a key is awaited.
+        key: Option<String>,
+    },
+}
+
+/// A mapping or sequence still open.
+struct Frame {
+    collection: Collection,
+    anchor: usize,
+    /// The hash of the path to this node.
+    hash: u64,
+    /// The height of its tallest child so far.
+    height: usize,
+}
+
+impl Frame {
+    /// The step to the child being read.
+    fn next_step(&self) -> Option<Step<'_>> {
+        match &self.collection {
+            Collection::Seq(items) => Some(Step::Index(items.len())),
+            Collection::Map { key, .. } => key.as_deref().map(Step::Key),
+        }
+    }
+}
+
+/// Reads the document in `text`, whose first line is `line_offset + 1` of the file.
+pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document>, SyntaxError> {
+    let mut builder = Builder {
+        parser: Parser::new_from_str(text),
+        line_offset,
+        anchors: HashMap::new(),
+        spans: Spans::default(),
+        first_line: None,
+        stack: Vec::new(),
+    };
+    let value = builder.document()?;
+    let Some(value) = value else { return Ok(None) };
+    builder.spans.seal();
+    Ok(Some(Document {
+        value: Some(value),
+        line: builder.first_line.unwrap_or(line_offset + 1),
+        spans: builder.spans,
+    }))
+}
+
+struct Builder<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+    line_offset: usize,
+    anchors: HashMap<usize, Anchored>,
+    spans: Spans,
+    first_line: Option<usize>,
+    stack: Vec<Frame>,
+}
+
+impl Builder<'_> {
+    fn pos(&self, m: Marker) -> Pos {
+        Pos {
+            line: m.line() + self.line_offset,
+            column: m.col() + 1,
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event, Marker), SyntaxError> {
+        self.parser.next_token().map_err(|e| {
+            let m = *e.marker();
+            let (kind, message) = if e.info() == SCANNER_DEPTH_MESSAGE {
+                (ErrorKind::TooDeep, too_deep_message())
+            } else {
+                (ErrorKind::Syntax, e.info().to_string())
+            };
+            SyntaxError {
+                line: m.line() + self.line_offset,
+                column: m.col() + 1,
+                message,
+                kind,
+            }
+        })
+    }
+
+    fn error(&self, m: Marker, kind: ErrorKind, message: String) -> SyntaxError {
+        let p = self.pos(m);
+        SyntaxError {
+            line: p.line,
+            column: p.column,
+            message,
+            kind,
+        }
+    }
+
+    fn document(&mut self) -> Result<Option<Value>, SyntaxError> {
+        let mut result = None;
+        loop {
+            let (ev, mark) = self.next()?;
+            match ev {
+                Event::StreamStart | Event::DocumentStart | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(result),
+                Event::Nothing => {}
+                other => {
+                    if result.is_some() {
+                        return Err(self.error(
+                            mark,
+                            ErrorKind::Syntax,
+                            "more than one document in a chunk".into(),
+                        ));
+                    }
+                    let v = self.tree(other, mark)?;
+                    // A document holding only `~` or nothing counts as empty.
+                    if !v.is_null() {
+                        result = Some(v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds the node that `ev` starts, reading events until it is whole.
+    fn tree(&mut self, mut ev: Event, mut mark: Marker) -> Result<Value, SyntaxError> {
+        loop {
+            if let Some(done) = self.step(ev, mark)? {
+                return Ok(done);
+            }
+            (ev, mark) = self.next()?;
+        }
+    }
+
+    /// Takes one event; answers the root once it is whole.
+    fn step(&mut self, ev: Event, mark: Marker) -> Result<Option<Value>, SyntaxError> {
+        let awaits_key = matches!(
+            self.stack.last(),
+            Some(Frame {
+                collection: Collection::Map { key: None, .. },
+                ..
+            })
+        );
+        if awaits_key && ev != Event::MappingEnd {
+            self.key(ev, mark)?;
+            return Ok(None);
+        }
+        let (value, height) = match ev {
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Err(self.error(mark, ErrorKind::Syntax, "unexpected YAML event".into()));
+                };
+                self.close(frame)?
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.open(Collection::Seq(Vec::new()), anchor, mark)?;
+                return Ok(None);
+            }
+            Event::MappingStart(anchor, _) => {
+                let map = Collection::Map {
+                    map: Map::new(),
+                    merges: Vec::new(),
+                    key: None,
+                };
+                self.open(map, anchor, mark)?;
+                return Ok(None);
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.record(mark);
+                let v = resolve_scalar(&text, style, tag.as_ref());
+                if anchor > 0 {
+                    self.keep(anchor, &v, 0);
+                }
+                (v, 0)
+            }
+            Event::Alias(id) => {
+                self.record(mark);
+                self.expand(id, mark)?
+            }
+            _ => return Err(self.error(mark, ErrorKind::Syntax, "unexpected YAML event".into())),
+        };
+        Ok(self.attach(value, height))
+    }
+
+    /// The path hash of the node about to be read.
+    fn next_hash(&self) -> u64 {
+        match self.stack.last() {
+            None => spans::ROOT,
+            Some(frame) => frame
+                .next_step()
+                .map_or(frame.hash, |step| spans::child(frame.hash, step)),
+        }
+    }
+
+    /// Records where the node about to be read starts; answers its path hash.
+    fn record(&mut self, mark: Marker) -> u64 {
+        let pos = self.pos(mark);
+        if self.first_line.is_none() {
+            self.first_line = Some(pos.line);
+        }
+        let hash = self.next_hash();
+        self.spans.push_value(hash, pos);
+        hash
+    }
+
+    fn open(&mut self, collection: Collection, anchor: usize, mark: Marker) -> Result<(), SyntaxError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error(mark, ErrorKind::TooDeep, too_deep_message()));
+        }
+        let hash = self.record(mark);
+        self.stack.push(Frame {
+            collection,
+            anchor,
+            hash,
+            height: 0,
+        });
+        Ok(())
+    }
+
+    /// A key of the open mapping: only scalars, resolved and turned into JSON text as
+    /// sigs.k8s.io/yaml does.
+    fn key(&mut self, ev: Event, mark: Marker) -> Result<(), SyntaxError> {
+        let Event::Scalar(text, style, _, tag) = ev else {
+            return Err(self.error(
+                mark,
+                ErrorKind::Syntax,
+                "complex mapping keys are not supported".into(),
+            ));
+        };
+        let key = key_string(resolve_scalar(&text, style, tag.as_ref()));
+        let pos = self.pos(mark);
+        let (hash, repeated) = match self.stack.last() {
+            Some(Frame {
+                collection: Collection::Map { map, .. },
+                hash,
+                ..
+            }) => (*hash, map.contains_key(&key)),
+            _ => return Err(self.error(mark, ErrorKind::Syntax, "unexpected YAML event".into())),
+        };
+        if key != "<<" {
+            if repeated {
+                return Err(self.error(
+                    mark,
+                    ErrorKind::Syntax,
+                    format!("mapping key {key:?} already defined"),
+                ));
+            }
+            self.spans.push_key(spans::child(hash, Step::Key(&key)), pos);
+        }
+        if let Some(Frame {
+            collection: Collection::Map { key: slot, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            *slot = Some(key);
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, frame: Frame) -> Result<(Value, usize), SyntaxError> {
+        let height = frame.height + 1;
+        let value = match frame.collection {
+            Collection::Seq(items) => Value::Array(items),
+            Collection::Map { mut map, merges, .. } => {
+                for merged in merges {
+                    let sources = match merged {
+                        Value::Array(items) => items,
+                        other => vec![other],
+                    };
+                    for source in sources {
+                        if let Value::Object(m) = source {
+                            for (k, v) in m {
+                                map.entry(k).or_insert(v);
+                            }
+                        }
+                    }
+                }
+                Value::Object(map)
+            }
+        };
+        if frame.anchor > 0 {
+            self.keep(frame.anchor, &value, height);
+        }
+        Ok((value, height))
+    }
+
+    /// Puts a finished node in its parent; answers it if it is the root.
+    fn attach(&mut self, value: Value, height: usize) -> Option<Value> {
+        let Some(frame) = self.stack.last_mut() else {
+            return Some(value);
+        };
+        frame.height = frame.height.max(height);
+        match &mut frame.collection {
+            Collection::Seq(items) => items.push(value),
+            Collection::Map { map, merges, key } => match key.take() {
+                Some(k) if k == "<<" => merges.push(value),
+                Some(k) => {
+                    map.insert(k, value);
+                }
+                // The parser gives a key before each value.
+                None => {}
+            },
+        }
+        None
+    }
+
+    /// Keeps a copy of an anchored node for its aliases.
+    fn keep(&mut self, anchor: usize, value: &Value, height: usize) {
+        self.anchors.insert(
+            anchor,
+            Anchored {
+                value: value.clone(),
+                height,
+            },
+        );
+    }
+
+    /// A copy of the node an alias names, and its height, if the depth limit allows it.
+    fn expand(&mut self, id: usize, mark: Marker) -> Result<(Value, usize), SyntaxError> {
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Err(self.error(mark, ErrorKind::Syntax, "unknown anchor".into()));
+        };
+        if self.stack.len() + anchored.height > MAX_DEPTH {
+            return Err(self.error(mark, ErrorKind::TooDeep, too_deep_message()));
+        }
+        Ok((anchored.value.clone(), anchored.height))
+    }
+}
+
+fn too_deep_message() -> String {
+    format!(
+        "nested deeper than {MAX_DEPTH} levels: batchguard reads at most {MAX_DEPTH} nested \
+         mappings and sequences (Kubernetes objects need a few dozen); check the indentation"
+    )
+}
