@@ -1,5 +1,5 @@
-//! `batchguard validate` against hostile input, such as a deeply nested file. Each must end
-//! with a report, never hang or abort.
+//! `batchguard validate` against hostile input: a deeply nested file, an alias bomb. Each
+//! must end with a report, never hang or abort.
 //! Every run is bounded by a deadline: a hang fails the test instead of stalling the suite.
 
 use std::path::Path;
@@ -84,4 +84,26 @@ fn a_deeply_nested_document_is_one_finding_and_the_next_is_still_judged() {
         ),
         "{text}"
     );
+}
+
+#[test]
+fn an_alias_bomb_is_refused_without_eating_the_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // "Billion laughs": 342 bytes that expand to 9^9 strings.
+    let mut bomb =
+        String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+    {
+        let aliases = vec![format!("*{prev}"); 9].join(",");
+        bomb.push_str(&format!("{name}: &{name} [{aliases}]\n"));
+    }
+    assert_eq!(bomb.len(), 342);
+    std::fs::write(dir.path().join("bomb.yaml"), format!("{bomb}---\n{VALID_JOB}")).expect("write");
+    let out = batchguard(dir.path(), &["validate", "bomb.yaml"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("error[yaml-alias-budget]"), "{text}");
+    assert!(text.contains("1 valid"), "{text}");
 }

@@ -23,6 +23,8 @@ use crate::yaml::{self, Pos, Spans};
 pub const SYNTAX_RULE: &str = "yaml-syntax";
 /// The rule id given to a document nested deeper than [`yaml::MAX_DEPTH`].
 pub const TOO_DEEP_RULE: &str = "yaml-too-deep";
+/// The rule id given to a document whose aliases would expand past the budget.
+pub const ALIAS_BUDGET_RULE: &str = "yaml-alias-budget";
 /// The rule id given to a Job or CronJob whose apiVersion is not `batch/v1`.
 pub const API_VERSION_RULE: &str = "unsupported-api-version";
 
@@ -333,6 +335,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 let rule = match e.kind {
                     yaml::ErrorKind::Syntax => SYNTAX_RULE,
                     yaml::ErrorKind::TooDeep => TOO_DEEP_RULE,
+                    yaml::ErrorKind::AliasBudget => ALIAS_BUDGET_RULE,
                 };
                 results.push(DocResult::unparseable(
                     file,

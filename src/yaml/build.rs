@@ -1,5 +1,6 @@
-//! One document's events to a `serde_json::Value`, within a nesting depth that keeps
-//! hostile input from costing more than it weighs.
+//! One document's events to a `serde_json::Value`, within limits that keep hostile input
+//! from costing more than it weighs: a nesting depth, kubectl's aliasing ratio, and a
+//! budget for the copies that anchors and aliases make. Why these numbers: docs/yaml.md.
 //!
 //! The tree is built with an explicit stack, not by recursion, so the parser's depth never
 //! becomes the thread's: the depth limit protects what comes after (the rules, and
@@ -19,12 +20,32 @@ use super::{Document, ErrorKind, Pos, SyntaxError};
 /// scanner of yaml-rust2 already stops at 255 open `[`/`{`; one number holds for every shape.
 pub const MAX_DEPTH: usize = 255;
 
+/// go-yaml's aliasing rule (`allowedAliasRatio` in its decode.go), which kubectl applies:
+/// the share of a document's nodes that may come from alias expansion, 99% up to 400,000
+/// nodes falling to 10% at 4,000,000.
+fn allowed_alias_ratio(nodes: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    match nodes {
+        n if n <= LOW => 0.99,
+        n if n >= HIGH => 0.10,
+        n => 0.99 - 0.89 * ((n - LOW) as f64 / (HIGH - LOW) as f64),
+    }
+}
+
+/// The least copy budget, in weight (a node counts 1, plus the bytes of its string).
+const MIN_COPY_BUDGET: u64 = 4 << 20;
+
 /// What the scanner says when flow collections nest past its limit.
 const SCANNER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
 
 /// An anchored node, kept for the aliases that may follow.
 struct Anchored {
     value: Value,
+    /// Nodes in it, keys included (go-yaml counts each key and value it decodes).
+    nodes: u64,
+    /// Its weight: one per node plus the bytes of its keys and strings.
+    weight: u64,
     /// How many collections deep it goes (0 for a scalar).
     height: usize,
 }
@@ -43,10 +64,14 @@ enum Collection {
 struct Frame {
     collection: Collection,
     anchor: usize,
+    mark: Marker,
     /// The hash of the path to this node.
     hash: u64,
     /// The height of its tallest child so far.
     height: usize,
+    /// The counters when it opened, to tell what it holds when it closes.
+    nodes_before: u64,
+    weight_before: u64,
 }
 
 impl Frame {
@@ -61,6 +86,10 @@ impl Frame {
 
 /// Reads the document in `text`, whose first line is `line_offset + 1` of the file.
 pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document>, SyntaxError> {
+    let budget = u64::try_from(text.len())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(2)
+        .max(MIN_COPY_BUDGET);
     let mut builder = Builder {
         parser: Parser::new_from_str(text),
         line_offset,
@@ -68,6 +97,11 @@ pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document
         spans: Spans::default(),
         first_line: None,
         stack: Vec::new(),
+        nodes: 0,
+        alias_nodes: 0,
+        weight: 0,
+        copied: 0,
+        copy_budget: budget,
     };
     let value = builder.document()?;
     let Some(value) = value else { return Ok(None) };
@@ -86,6 +120,15 @@ struct Builder<'a> {
     spans: Spans,
     first_line: Option<usize>,
     stack: Vec<Frame>,
+    /// Every node built, alias expansions and keys included (go-yaml's `decodeCount`).
+    nodes: u64,
+    /// The nodes that came from alias expansion (go-yaml's `aliasCount`).
+    alias_nodes: u64,
+    /// The weight of everything built.
+    weight: u64,
+    /// The weight of the copies made for anchors and aliases.
+    copied: u64,
+    copy_budget: u64,
 }
 
 impl Builder<'_> {
@@ -195,8 +238,10 @@ impl Builder<'_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.record(mark);
                 let v = resolve_scalar(&text, style, tag.as_ref());
+                let weight = weight_of(&v);
+                self.count(weight, mark)?;
                 if anchor > 0 {
-                    self.keep(anchor, &v, 0);
+                    self.keep(anchor, &v, 1, weight, 0, mark)?;
                 }
                 (v, 0)
             }
@@ -230,16 +275,49 @@ impl Builder<'_> {
         hash
     }
 
+    /// Counts one node built from the source. go-yaml checks its aliasing ratio at every
+    /// node, and so the ratio can tip on a plain node once the allowed share falls.
+    fn count(&mut self, weight: u64, mark: Marker) -> Result<(), SyntaxError> {
+        self.nodes += 1;
+        self.weight += weight;
+        if self.alias_nodes > 100 {
+            self.check_ratio(self.nodes, self.alias_nodes, mark)?;
+        }
+        Ok(())
+    }
+
+    fn check_ratio(&self, nodes: u64, alias_nodes: u64, mark: Marker) -> Result<(), SyntaxError> {
+        let allowed = allowed_alias_ratio(nodes);
+        if alias_nodes > 100 && nodes > 1000 && alias_nodes as f64 / nodes as f64 > allowed {
+            return Err(self.error(
+                mark,
+                ErrorKind::AliasBudget,
+                format!(
+                    "excessive aliasing: {alias_nodes} of the document's {nodes} nodes would come \
+                     from aliases, more than kubectl's YAML reader allows ({:.0}%); write the \
+                     values out or alias less",
+                    allowed * 100.0
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn open(&mut self, collection: Collection, anchor: usize, mark: Marker) -> Result<(), SyntaxError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.error(mark, ErrorKind::TooDeep, too_deep_message()));
         }
         let hash = self.record(mark);
+        let (nodes_before, weight_before) = (self.nodes, self.weight);
+        self.count(1, mark)?;
         self.stack.push(Frame {
             collection,
             anchor,
+            mark,
             hash,
             height: 0,
+            nodes_before,
+            weight_before,
         });
         Ok(())
     }
@@ -256,6 +334,7 @@ impl Builder<'_> {
         };
         let key = key_string(resolve_scalar(&text, style, tag.as_ref()));
         let pos = self.pos(mark);
+        self.count(1 + key.len() as u64, mark)?;
         let (hash, repeated) = match self.stack.last() {
             Some(Frame {
                 collection: Collection::Map { map, .. },
@@ -306,7 +385,9 @@ impl Builder<'_> {
             }
         };
         if frame.anchor > 0 {
-            self.keep(frame.anchor, &value, height);
+            let nodes = self.nodes - frame.nodes_before;
+            let weight = self.weight - frame.weight_before;
+            self.keep(frame.anchor, &value, nodes, weight, height, frame.mark)?;
         }
         Ok((value, height))
     }
@@ -331,26 +412,75 @@ impl Builder<'_> {
         None
     }
 
-    /// Keeps a copy of an anchored node for its aliases.
-    fn keep(&mut self, anchor: usize, value: &Value, height: usize) {
+    /// Keeps a copy of an anchored node for its aliases, within the copy budget.
+    fn keep(
+        &mut self,
+        anchor: usize,
+        value: &Value,
+        nodes: u64,
+        weight: u64,
+        height: usize,
+        mark: Marker,
+    ) -> Result<(), SyntaxError> {
+        self.spend(weight, mark)?;
         self.anchors.insert(
             anchor,
             Anchored {
                 value: value.clone(),
+                nodes,
+                weight,
                 height,
             },
         );
+        Ok(())
     }
 
-    /// A copy of the node an alias names, and its height, if the depth limit allows it.
+    fn spend(&mut self, weight: u64, mark: Marker) -> Result<(), SyntaxError> {
+        let copied = self.copied.saturating_add(weight);
+        if copied > self.copy_budget {
+            return Err(self.error(
+                mark,
+                ErrorKind::AliasBudget,
+                format!(
+                    "excessive aliasing: anchors and aliases would copy more than {} nodes and \
+                     bytes (twice the document's size, at least 4 MiB); write the values out or \
+                     alias less",
+                    self.copy_budget
+                ),
+            ));
+        }
+        self.copied = copied;
+        Ok(())
+    }
+
+    /// A copy of the node an alias names, and its height, if the depth limit, kubectl's
+    /// aliasing ratio and the copy budget allow it.
     fn expand(&mut self, id: usize, mark: Marker) -> Result<(Value, usize), SyntaxError> {
         let Some(anchored) = self.anchors.get(&id) else {
             return Err(self.error(mark, ErrorKind::Syntax, "unknown anchor".into()));
         };
-        if self.stack.len() + anchored.height > MAX_DEPTH {
+        let (nodes, weight, height) = (anchored.nodes, anchored.weight, anchored.height);
+        if self.stack.len() + height > MAX_DEPTH {
             return Err(self.error(mark, ErrorKind::TooDeep, too_deep_message()));
         }
-        Ok((anchored.value.clone(), anchored.height))
+        // go-yaml counts the alias node, then each node of its expansion as aliased.
+        let total = self.nodes + 1 + nodes;
+        let alias_nodes = self.alias_nodes + nodes;
+        self.check_ratio(total, alias_nodes, mark)?;
+        self.spend(weight, mark)?;
+        self.nodes = total;
+        self.alias_nodes = alias_nodes;
+        self.weight += weight;
+        let value = self.anchors.get(&id).map_or(Value::Null, |a| a.value.clone());
+        Ok((value, height))
+    }
+}
+
+/// One for the node, plus the bytes of its string.
+fn weight_of(v: &Value) -> u64 {
+    1 + match v {
+        Value::String(s) => s.len() as u64,
+        _ => 0,
     }
 }
 

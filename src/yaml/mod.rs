@@ -5,7 +5,8 @@
 //!
 //! A stream is first cut at its `---` lines, so a syntax error in one document is
 //! reported at its `line:col` and the documents after it are still read. Input can be
-//! hostile: nesting deeper than [`MAX_DEPTH`] is an error for that document alone.
+//! hostile: nesting depth, alias expansion and the copies anchors make are bounded (see
+//! [`build`]), each past its limit an error for that document alone.
 
 mod build;
 mod scalar;
@@ -40,6 +41,8 @@ pub enum ErrorKind {
     Syntax,
     /// Mappings and sequences nested deeper than [`MAX_DEPTH`].
     TooDeep,
+    /// More alias expansion than kubectl allows, or more copying than the budget.
+    AliasBudget,
 }
 
 /// A document that could not be read.
@@ -254,6 +257,64 @@ mod tests {
         );
         let e = too_deep(&src);
         assert_eq!((e.line, e.column), (2, 4 + 100), "{e:?}");
+    }
+
+    /// 342 bytes that would expand to 9^9 strings.
+    const BILLION_LAUGHS: &str = concat!(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n",
+        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n",
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
+        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n",
+        "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
+        "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+        "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n",
+        "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n",
+    );
+
+    fn too_many_copies(src: &str) -> SyntaxError {
+        let mut docs = parse_stream(src);
+        assert_eq!(docs.len(), 1, "{docs:?}");
+        let e = docs.remove(0).expect_err("refused");
+        assert_eq!(e.kind, ErrorKind::AliasBudget, "{e:?}");
+        assert!(e.message.starts_with("excessive aliasing"), "{e:?}");
+        e
+    }
+
+    /// go-yaml's rule, which kubectl applies: past 1,000 nodes, at most 99% may come from
+    /// aliases.
+    #[test]
+    fn refuses_a_billion_laughs_as_kubectl_does() {
+        assert_eq!(BILLION_LAUGHS.len(), 342);
+        let e = too_many_copies(BILLION_LAUGHS);
+        // `d` holds 9 * 9 * 9 strings: the first of its aliases that tips the ratio.
+        assert_eq!(e.line, 4, "{e:?}");
+        // Below the ratio, aliases are followed.
+        let doc = one("a: &a [1, 2]\nb: [*a, *a, *a]\n");
+        assert_eq!(
+            doc.value,
+            Some(json!({"a": [1, 2], "b": [[1, 2], [1, 2], [1, 2]]}))
+        );
+    }
+
+    /// Few aliases of a long string copy more bytes than the document holds.
+    #[test]
+    fn refuses_aliases_that_copy_too_many_bytes() {
+        let long = "x".repeat(100_000);
+        let ints = vec!["1"; 600].join(", ");
+        let aliases = vec!["*s"; 600].join(", ");
+        let e = too_many_copies(&format!("s: &s {long}\nn: [{ints}]\nl: [{aliases}]\n"));
+        assert_eq!(e.line, 3, "{e:?}");
+    }
+
+    /// Each anchor keeps a copy of its node for later aliases; anchors nested in anchors
+    /// would copy the same nodes once per level.
+    #[test]
+    fn refuses_anchors_nested_to_copy_too_much() {
+        let payload = vec!["1"; 40_000].join(",");
+        let opens: String = (0..200).map(|i| format!("&a{i} [")).collect();
+        let e = too_many_copies(&format!("{opens}{payload}{}\n", "]".repeat(200)));
+        assert_eq!(e.line, 1, "{e:?}");
     }
 
     #[test]
