@@ -25,6 +25,8 @@ pub const SYNTAX_RULE: &str = "yaml-syntax";
 pub const TOO_DEEP_RULE: &str = "yaml-too-deep";
 /// The rule id given to a document whose aliases would expand past the budget.
 pub const ALIAS_BUDGET_RULE: &str = "yaml-alias-budget";
+/// The rule id of the warning for a mapping key given twice (the last value is kept).
+pub const DUPLICATE_KEY_RULE: &str = "duplicate-key";
 /// The rule id given to a Job or CronJob whose apiVersion is not `batch/v1`.
 pub const API_VERSION_RULE: &str = "unsupported-api-version";
 
@@ -347,6 +349,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
             }
             Ok(doc) => {
                 let Some(value) = doc.value else { continue };
+                let first = results.len();
                 let judge = Judge {
                     file,
                     document: index,
@@ -358,10 +361,45 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 };
                 let line = judge.position(&[]).map_or(doc.line, |p| p.line);
                 judge.document(&value, line, &mut results);
+                add_warnings(&mut results[first..], &doc.warnings);
             }
         }
     }
     results
+}
+
+/// Gives each reading warning to the result it concerns: the List item under which it
+/// stands (its field then relative to the item, as the rules' are), else the document's
+/// first result.
+fn add_warnings(results: &mut [DocResult], warnings: &[yaml::Warning]) {
+    for w in warnings {
+        let in_item = |r: &DocResult| match (r.item, w.path.as_slice()) {
+            (Some(i), [Segment::Key(items), Segment::Index(j), ..]) => items == "items" && *j == i,
+            _ => false,
+        };
+        let (target, relative) = match results.iter().position(in_item) {
+            Some(i) => (i, &w.path[2..]),
+            None => (0, w.path.as_slice()),
+        };
+        let Some(result) = results.get_mut(target) else {
+            return;
+        };
+        let rule = match w.kind {
+            yaml::WarningKind::DuplicateKey { .. } | yaml::WarningKind::MoreDuplicateKeys { .. } => {
+                DUPLICATE_KEY_RULE
+            }
+        };
+        result.findings.push(Located {
+            rule: rule.to_string(),
+            severity: Severity::Warning,
+            field: Segment::dotted(relative),
+            message: w.to_string(),
+            line: w.pos.line,
+            column: w.pos.column,
+        });
+        // Stable: findings at one position keep their order.
+        result.findings.sort_by_key(|f| (f.line, f.column));
+    }
 }
 
 /// A file that is not UTF-8 cannot be YAML; point at the first bad byte.
@@ -767,6 +805,36 @@ mod tests {
         assert_eq!((f.line, f.column), (1, 9), "{f:?}");
     }
 
+    /// kubectl reads a repeated key with its last value, and so does the API server; the
+    /// document is judged as such, with a warning at the repeated key.
+    #[test]
+    fn a_repeated_key_is_a_warning_and_its_last_value_is_judged() {
+        let src = JOB.replace(
+            "restartPolicy: Never\n",
+            "restartPolicy: Always\n      restartPolicy: Never\n",
+        );
+        let r = check(&src);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, Status::Valid, "{r:?}");
+        let dup: Vec<_> = r[0]
+            .findings
+            .iter()
+            .filter(|f| f.rule == DUPLICATE_KEY_RULE)
+            .collect();
+        assert_eq!(dup.len(), 1, "{r:?}");
+        assert_eq!(
+            (dup[0].line, dup[0].column, dup[0].severity),
+            (10, 7, Severity::Warning)
+        );
+        assert_eq!(dup[0].field, "spec.template.spec.restartPolicy");
+        // With the first value kept instead, the Job would be invalid.
+        let flipped = check(&JOB.replace(
+            "restartPolicy: Never\n",
+            "restartPolicy: Never\n      restartPolicy: Always\n",
+        ));
+        assert_eq!(flipped[0].status, Status::Invalid, "{flipped:?}");
+    }
+
     /// The deepest document the reader takes goes through the rules, which recurse
     /// (decoding, defaulting, unknown fields, dropping the tree), here on a test thread's
     /// small stack in an unoptimised build.
@@ -803,6 +871,18 @@ mod tests {
         );
         let r = check(&managed);
         assert_ne!(r[0].status, Status::Unparseable, "{r:?}");
+    }
+
+    /// In a List, the warning goes with the item that holds the repeated key.
+    #[test]
+    fn a_repeated_key_in_a_list_item_warns_on_that_item() {
+        let src = "kind: List\nitems:\n- kind: Pod\n- kind: ConfigMap\n  data: {a: x, a: y}\n";
+        let r = check(src);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].findings.is_empty(), "{r:?}");
+        assert_eq!(r[1].findings.len(), 1, "{r:?}");
+        assert_eq!((r[1].findings[0].line, r[1].findings[0].column), (5, 16));
+        assert_eq!(r[1].findings[0].field, "data.a");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use yaml_rust2::scanner::Marker;
 
 use super::scalar::{key_string, resolve_scalar};
 use super::spans::{self, Spans, Step};
-use super::{Document, ErrorKind, Pos, SyntaxError};
+use super::{Document, ErrorKind, Pos, SyntaxError, Warning, WarningKind};
+use crate::rules::Segment;
 
 /// Mappings and sequences nested deeper than this make the document unreadable. The flow
 /// scanner of yaml-rust2 already stops at 255 open `[`/`{`; one number holds for every shape.
@@ -32,6 +33,10 @@ fn allowed_alias_ratio(nodes: u64) -> f64 {
         n => 0.99 - 0.89 * ((n - LOW) as f64 / (HIGH - LOW) as f64),
     }
 }
+
+/// Repeated keys listed per document; past these, one warning counts the rest, so that a
+/// file of repeats cannot grow a report many times its size.
+pub const MAX_WARNINGS: usize = 100;
 
 /// The least copy budget, in weight (a node counts 1, plus the bytes of its string).
 const MIN_COPY_BUDGET: u64 = 4 << 20;
@@ -95,6 +100,9 @@ pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document
         line_offset,
         anchors: HashMap::new(),
         spans: Spans::default(),
+        warnings: Vec::new(),
+        unlisted: None,
+        unlisted_count: 0,
         first_line: None,
         stack: Vec::new(),
         nodes: 0,
@@ -106,10 +114,26 @@ pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document
     let value = builder.document()?;
     let Some(value) = value else { return Ok(None) };
     builder.spans.seal();
+    let mut warnings = builder.warnings;
+    for w in &mut warnings {
+        if let WarningKind::DuplicateKey { first, .. } = &mut w.kind {
+            *first = builder
+                .spans
+                .first_key(spans::path_hash(&w.path))
+                .filter(|p| *p != w.pos);
+        }
+    }
+    if let Some(mut w) = builder.unlisted.take() {
+        w.kind = WarningKind::MoreDuplicateKeys {
+            count: builder.unlisted_count,
+        };
+        warnings.push(w);
+    }
     Ok(Some(Document {
         value: Some(value),
         line: builder.first_line.unwrap_or(line_offset + 1),
         spans: builder.spans,
+        warnings,
     }))
 }
 
@@ -118,6 +142,10 @@ struct Builder<'a> {
     line_offset: usize,
     anchors: HashMap<usize, Anchored>,
     spans: Spans,
+    warnings: Vec<Warning>,
+    /// The first repeated key past [`MAX_WARNINGS`], and how many there are.
+    unlisted: Option<Warning>,
+    unlisted_count: usize,
     first_line: Option<usize>,
     stack: Vec<Frame>,
     /// Every node built, alias expansions and keys included (go-yaml's `decodeCount`).
@@ -345,11 +373,8 @@ impl Builder<'_> {
         };
         if key != "<<" {
             if repeated {
-                return Err(self.error(
-                    mark,
-                    ErrorKind::Syntax,
-                    format!("mapping key {key:?} already defined"),
-                ));
+                // go-yaml v2 sets map entries one after another: the last value wins.
+                self.repeated(&key, pos);
             }
             self.spans.push_key(spans::child(hash, Step::Key(&key)), pos);
         }
@@ -361,6 +386,42 @@ impl Builder<'_> {
             *slot = Some(key);
         }
         Ok(())
+    }
+
+    fn repeated(&mut self, key: &str, pos: Pos) {
+        if self.warnings.len() >= MAX_WARNINGS {
+            self.unlisted_count += 1;
+            if self.unlisted.is_some() {
+                return;
+            }
+        }
+        let mut path = self.path();
+        path.push(Segment::Key(key.to_string()));
+        let w = Warning {
+            pos,
+            path,
+            kind: WarningKind::DuplicateKey {
+                key: key.to_string(),
+                first: None,
+            },
+        };
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(w);
+        } else {
+            self.unlisted = Some(w);
+        }
+    }
+
+    /// The path to the open mapping or sequence, for a warning.
+    fn path(&self) -> Vec<Segment> {
+        let depth = self.stack.len().saturating_sub(1);
+        self.stack[..depth]
+            .iter()
+            .filter_map(|f| match f.next_step()? {
+                Step::Key(k) => Some(Segment::Key(k.to_string())),
+                Step::Index(i) => Some(Segment::Index(i)),
+            })
+            .collect()
     }
 
     fn close(&mut self, frame: Frame) -> Result<(Value, usize), SyntaxError> {

@@ -1,7 +1,8 @@
 //! YAML to JSON with source positions kept, so that every finding can point at
 //! `file:line:col`. `serde_yaml` is archived and drops positions; we drive yaml-rust2's
 //! event parser ourselves and resolve plain scalars as kubectl's YAML reader does
-//! (YAML 1.1 booleans such as `yes`/`on`, non-string keys turned into strings).
+//! (YAML 1.1 booleans such as `yes`/`on`, non-string keys turned into strings, a repeated
+//! key keeping its last value).
 //!
 //! A stream is first cut at its `---` lines, so a syntax error in one document is
 //! reported at its `line:col` and the documents after it are still read. Input can be
@@ -14,7 +15,9 @@ mod spans;
 
 use serde_json::Value;
 
-pub use build::MAX_DEPTH;
+use crate::rules::Segment;
+
+pub use build::{MAX_DEPTH, MAX_WARNINGS};
 pub use spans::Spans;
 
 /// A 1-based line and column in the source text.
@@ -32,6 +35,53 @@ pub struct Document {
     pub spans: Spans,
     /// The line the document's content starts on.
     pub line: usize,
+    /// What was read, but read with a caveat (a repeated key), in source order.
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in a document that was read, but is worth a word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// Where it stands: for a repeated key, the repeat.
+    pub pos: Pos,
+    /// The path of the value concerned, from the document's root.
+    pub path: Vec<Segment>,
+    pub kind: WarningKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarningKind {
+    /// A mapping key given again; the value given last is kept, as kubectl keeps it.
+    DuplicateKey {
+        key: String,
+        /// Where the key was first given.
+        first: Option<Pos>,
+    },
+    /// Repeated keys past the first [`build::MAX_WARNINGS`] of a document, counted here
+    /// (at the first of them) rather than listed.
+    MoreDuplicateKeys { count: usize },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            WarningKind::DuplicateKey { key, first } => {
+                write!(f, "duplicate key {key:?}")?;
+                if let Some(first) = first {
+                    write!(f, " (first at line {})", first.line)?;
+                }
+                write!(
+                    f,
+                    ": kubectl and the API server keep only this last value; delete the other"
+                )
+            }
+            WarningKind::MoreDuplicateKeys { count } => write!(
+                f,
+                "{count} more duplicate keys from here on are not listed: kubectl and the API \
+                 server keep only the last value of each; delete the others"
+            ),
+        }
+    }
 }
 
 /// Why a document could not be read.
@@ -124,7 +174,6 @@ fn parse_chunk(text: &str, line_offset: usize) -> Result<Option<Document>, Synta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Segment;
     use serde_json::json;
 
     fn one(src: &str) -> Document {
@@ -204,9 +253,65 @@ mod tests {
     }
 
     #[test]
-    fn rejects_duplicate_keys() {
-        let docs = parse_stream("a: 1\na: 2\n");
-        assert!(docs[0].is_err());
+    fn a_repeated_key_is_a_warning_at_the_repeat() {
+        let doc = one("spec:\n  a: 1\n  b: 2\n  a: 3\n  a: 4\n");
+        let at: Vec<_> = doc.warnings.iter().map(|w| (w.pos.line, w.pos.column)).collect();
+        assert_eq!(at, [(4, 3), (5, 3)]);
+        let w = &doc.warnings[0];
+        assert_eq!(w.path, [Segment::Key("spec".into()), Segment::Key("a".into())]);
+        assert_eq!(
+            w.kind,
+            WarningKind::DuplicateKey {
+                key: "a".into(),
+                first: Some(Pos { line: 2, column: 3 })
+            }
+        );
+        assert_eq!(
+            w.to_string(),
+            "duplicate key \"a\" (first at line 2): kubectl and the API server keep only this \
+             last value; delete the other"
+        );
+        // A merge may override a key: that is what merges are for, not a repeat.
+        let merged = one("base: &b {a: 1}\nother:\n  <<: *b\n  a: 2\n");
+        assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
+    }
+
+    #[test]
+    fn repeated_keys_are_told_apart_by_their_path() {
+        let doc = one("items:\n- {a: 1}\n- {a: 2, b: {a: 3}}\n");
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+        let doc = one("items:\n- {a: 1}\n- {a: 2, a: 3}\n");
+        assert_eq!(doc.warnings.len(), 1);
+        assert_eq!(
+            doc.warnings[0].path,
+            [
+                Segment::Key("items".into()),
+                Segment::Index(1),
+                Segment::Key("a".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn lists_a_hundred_repeated_keys_and_counts_the_rest() {
+        let src: String = (0..250).map(|i| format!("k{}: {i}\n", i % 2)).collect();
+        let doc = one(&src);
+        assert_eq!(doc.value, Some(json!({"k0": 248, "k1": 249})));
+        assert_eq!(doc.warnings.len(), MAX_WARNINGS + 1);
+        let last = &doc.warnings[MAX_WARNINGS];
+        assert_eq!(last.kind, WarningKind::MoreDuplicateKeys { count: 148 });
+        assert_eq!(last.pos.line, 2 + MAX_WARNINGS + 1);
+    }
+
+    /// go-yaml v2 (behind kubectl's sigs.k8s.io/yaml) sets map entries one after the other,
+    /// so a repeated key keeps its last value; the API server never sees the first.
+    #[test]
+    fn a_repeated_key_keeps_its_last_value() {
+        let doc = one("a: 1\nb: {c: 1, c: [2]}\na: 2\n");
+        assert_eq!(doc.value, Some(json!({"a": 2, "b": {"c": [2]}})));
+        let a = [Segment::Key("a".into())];
+        assert_eq!(doc.spans.key(&a), Some(Pos { line: 3, column: 1 }));
+        assert_eq!(doc.spans.locate(&a), Some(Pos { line: 3, column: 4 }));
     }
 
     fn too_deep(src: &str) -> SyntaxError {

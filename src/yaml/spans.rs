@@ -37,7 +37,8 @@ pub(super) fn child(parent: u64, step: Step<'_>) -> u64 {
     h.finish()
 }
 
-fn path_hash(path: &[Segment]) -> u64 {
+/// The hash of a whole path.
+pub(super) fn path_hash(path: &[Segment]) -> u64 {
     path.iter().fold(ROOT, |h, s| child(h, step(s)))
 }
 
@@ -107,6 +108,13 @@ impl Spans {
         self.sealed = true;
     }
 
+    /// The first key recorded for the key at `hash`: where a repeated key was first given.
+    pub(super) fn first_key(&self, hash: u64) -> Option<Pos> {
+        debug_assert!(self.sealed, "lookups need a sealed table");
+        let start = self.keys.partition_point(|e| e.hash < hash);
+        self.keys.get(start).filter(|e| e.hash == hash).map(|e| e.pos())
+    }
+
     fn last(table: &[Entry], hash: u64) -> Option<Pos> {
         let end = table.partition_point(|e| e.hash <= hash);
         let i = end.checked_sub(1)?;
@@ -174,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn a_path_recorded_twice_answers_the_last() {
+    fn a_path_recorded_twice_answers_the_last_and_remembers_the_first() {
         let mut spans = Spans::default();
         let a = child(ROOT, Step::Key("a"));
         spans.push_key(a, pos(1, 1));
@@ -184,6 +192,7 @@ mod tests {
         spans.seal();
         assert_eq!(spans.locate(&[key("a")]), Some(pos(3, 4)));
         assert_eq!(spans.key(&[key("a")]), Some(pos(3, 1)));
+        assert_eq!(spans.first_key(a), Some(pos(1, 1)));
     }
 
     #[test]
