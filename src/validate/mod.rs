@@ -330,7 +330,8 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(text);
     let mut results = Vec::new();
-    for (index, doc) in yaml::parse_stream(text).into_iter().enumerate() {
+    // One document at a time: only one tree is held, however long the file.
+    for (index, doc) in yaml::documents(text).enumerate() {
         match doc {
             Err(mut e) => {
                 source.pull_back_from_marker(&mut e);

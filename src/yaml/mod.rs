@@ -5,9 +5,11 @@
 //! key keeping its last value).
 //!
 //! A stream is first cut at its `---` lines, so a syntax error in one document is
-//! reported at its `line:col` and the documents after it are still read. Input can be
-//! hostile: nesting depth, alias expansion and the copies anchors make are bounded (see
-//! [`build`]), each past its limit an error for that document alone.
+//! reported at its `line:col` and the documents after it are still read. [`documents`]
+//! reads them one at a time, so a caller holds one document's tree at once however long
+//! the file. Input can be hostile: nesting depth, alias expansion and the copies anchors
+//! make are bounded (see [`build`] and docs/yaml.md), each past its limit an error for
+//! that document alone.
 
 mod build;
 mod scalar;
@@ -106,19 +108,49 @@ pub struct SyntaxError {
 }
 
 /// Reads every document of a YAML stream. A broken document yields an `Err` in its place;
-/// the others are still read.
+/// the others are still read. Holds every tree at once: for a file of unknown size,
+/// prefer [`documents`].
 pub fn parse_stream(src: &str) -> Vec<Result<Document, SyntaxError>> {
-    let mut out = Vec::new();
-    for chunk in split_documents(src) {
-        match parse_chunk(chunk.text, chunk.line_offset) {
-            Ok(Some(doc)) => out.push(Ok(doc)),
-            // An empty chunk between two `---` is not a document worth reporting,
-            // except that a stream with nothing at all yields nothing.
-            Ok(None) => {}
-            Err(e) => out.push(Err(e)),
-        }
+    documents(src).collect()
+}
+
+/// The documents of a YAML stream, read one at a time as the iterator is advanced. A
+/// broken document yields an `Err` in its place; the others are still read. Empty
+/// documents (between two `---`, only comments) are left out.
+pub fn documents(src: &str) -> Documents<'_> {
+    Documents {
+        chunks: Chunks {
+            src,
+            lines: src.split_inclusive('\n'),
+            line_no: 0,
+            offset: 0,
+            start: 0,
+            start_line: 0,
+            done: false,
+        },
     }
-    out
+}
+
+/// The iterator that [`documents`] returns.
+pub struct Documents<'a> {
+    chunks: Chunks<'a>,
+}
+
+impl Iterator for Documents<'_> {
+    type Item = Result<Document, SyntaxError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for chunk in self.chunks.by_ref() {
+            match parse_chunk(chunk.text, chunk.line_offset) {
+                Ok(Some(doc)) => return Some(Ok(doc)),
+                // An empty chunk between two `---` is not a document worth reporting,
+                // except that a stream with nothing at all yields nothing.
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        None
+    }
 }
 
 struct Chunk<'a> {
@@ -126,37 +158,56 @@ struct Chunk<'a> {
     line_offset: usize,
 }
 
-/// Cuts the stream at document markers that start a line (`---`, `--- ` or `...`).
-fn split_documents(src: &str) -> Vec<Chunk<'_>> {
-    let mut chunks = Vec::new();
-    let mut start = 0usize;
-    let mut start_line = 0usize;
-    let mut offset = 0usize;
-    for (line_no, line) in src.split_inclusive('\n').enumerate() {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
-        let is_end = bare == "..." || bare.starts_with("... ");
-        if is_start || is_end {
-            chunks.push(Chunk {
-                text: &src[start..offset],
-                line_offset: start_line,
-            });
-            if is_start && bare.len() > 3 {
-                // `--- value` keeps its inline content in the next chunk, blanking the marker.
-                start = offset;
-                start_line = line_no;
-            } else {
-                start = offset + line.len();
-                start_line = line_no + 1;
+/// Cuts the stream at document markers that start a line (`---`, `--- ` or `...`), one
+/// chunk at a time.
+struct Chunks<'a> {
+    src: &'a str,
+    lines: std::str::SplitInclusive<'a, char>,
+    /// The 0-based number of the next line, and where it starts.
+    line_no: usize,
+    offset: usize,
+    /// Where the chunk being cut starts.
+    start: usize,
+    start_line: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = Chunk<'a>;
+
+    fn next(&mut self) -> Option<Chunk<'a>> {
+        if self.done {
+            return None;
+        }
+        for line in self.lines.by_ref() {
+            let (line_no, line_start) = (self.line_no, self.offset);
+            self.line_no += 1;
+            self.offset += line.len();
+            let bare = line.trim_end_matches(['\n', '\r']);
+            let is_start = bare == "---" || bare.starts_with("--- ") || bare.starts_with("---\t");
+            let is_end = bare == "..." || bare.starts_with("... ");
+            if is_start || is_end {
+                let chunk = Chunk {
+                    text: &self.src[self.start..line_start],
+                    line_offset: self.start_line,
+                };
+                if is_start && bare.len() > 3 {
+                    // `--- value` keeps its inline content in the next chunk, blanking the marker.
+                    self.start = line_start;
+                    self.start_line = line_no;
+                } else {
+                    self.start = self.offset;
+                    self.start_line = line_no + 1;
+                }
+                return Some(chunk);
             }
         }
-        offset += line.len();
+        self.done = true;
+        Some(Chunk {
+            text: &self.src[self.start..],
+            line_offset: self.start_line,
+        })
     }
-    chunks.push(Chunk {
-        text: &src[start..],
-        line_offset: start_line,
-    });
-    chunks
 }
 
 fn parse_chunk(text: &str, line_offset: usize) -> Result<Option<Document>, SyntaxError> {
@@ -301,6 +352,21 @@ mod tests {
         let last = &doc.warnings[MAX_WARNINGS];
         assert_eq!(last.kind, WarningKind::MoreDuplicateKeys { count: 148 });
         assert_eq!(last.pos.line, 2 + MAX_WARNINGS + 1);
+    }
+
+    /// The iterator reads a document only when asked: a caller holds one tree at a time.
+    #[test]
+    fn reads_documents_one_at_a_time() {
+        let src = format!("a: 1\n---\nb: 2\n---\n{}1\n", "- ".repeat(300));
+        let mut docs = documents(&src);
+        assert_eq!(
+            docs.next().and_then(Result::ok).and_then(|d| d.value),
+            Some(json!({"a": 1}))
+        );
+        assert_eq!(docs.next().and_then(Result::ok).map(|d| d.line), Some(3));
+        let third = docs.next().expect("a third");
+        assert_eq!(third.map_err(|e| e.kind).err(), Some(ErrorKind::TooDeep));
+        assert!(docs.next().is_none());
     }
 
     /// go-yaml v2 (behind kubectl's sigs.k8s.io/yaml) sets map entries one after the other,
