@@ -1,5 +1,5 @@
-//! `batchguard validate` against hostile input: a deeply nested file, an alias bomb. Each
-//! must end with a report, never hang or abort.
+//! `batchguard validate` against hostile input: a deeply nested file, an alias bomb, and a
+//! named pipe inside a scanned directory. Each must end with a report, never hang or abort.
 //! Every run is bounded by a deadline: a hang fails the test instead of stalling the suite.
 
 use std::path::Path;
@@ -106,4 +106,64 @@ fn an_alias_bomb_is_refused_without_eating_the_memory() {
     let text = stdout(&out);
     assert!(text.contains("error[yaml-alias-budget]"), "{text}");
     assert!(text.contains("1 valid"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_in_a_scanned_directory_is_skipped_with_a_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = dir.path().join("m");
+    std::fs::create_dir(&m).expect("mkdir");
+    std::fs::write(m.join("job.yaml"), VALID_JOB).expect("write");
+    let made = Command::new("mkfifo")
+        .arg(m.join("pipe.yaml"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed: {made:?}");
+    // Nobody ever writes to the pipe: opening it to read would block forever.
+    let out = batchguard(dir.path(), &["validate", "m"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).ends_with("1 file, 1 document: 1 valid, 0 invalid, 0 skipped; 0 errors, 0 warnings\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("m/pipe.yaml: not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// Linux: the test opens the pipe with Linux's value of `O_NONBLOCK`.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_named_pipe_given_by_name_is_still_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pipe = dir.path().join("pipe.yaml");
+    let made = Command::new("mkfifo").arg(&pipe).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo failed: {made:?}");
+    let writer = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::write(pipe, VALID_JOB))
+    };
+    let out = batchguard(dir.path(), &["validate", "pipe.yaml"]);
+    // Had the binary not opened the pipe, the writer would wait for a reader forever:
+    // open the read end here without blocking, so the test ends either way.
+    let _unblock = (!writer.is_finished()).then(|| {
+        use std::os::unix::fs::OpenOptionsExt;
+        const O_NONBLOCK: i32 = 0o4000;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&pipe)
+    });
+    let written = writer.join().expect("the writer ends");
+    assert!(written.is_ok(), "{written:?}");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 file, 1 document: 1 valid"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -64,10 +64,14 @@ pub enum InputError {
     },
     #[error("no *.yaml, *.yml or *.json files found in directory {path}")]
     EmptyDirectory { path: String },
+    /// Found by walking a directory: a named pipe could block the run forever.
+    #[error("skipped {path}: not a regular file (a named pipe, socket or device)")]
+    NotRegularFile { path: String },
 }
 
 impl InputError {
-    /// Whether this should fail the run (exit 2); an empty directory is only worth a note.
+    /// Whether this should fail the run (exit 2); an empty directory or a skipped special
+    /// file is only worth a note.
     pub fn is_fatal(&self) -> bool {
         matches!(self, InputError::Read { .. })
     }
@@ -294,13 +298,19 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors
                 source,
             }),
             Ok(meta) if meta.is_dir() => walk(&path, seen, inputs, errors),
-            Ok(_) => {
+            Ok(meta) => {
                 let wanted = path
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| EXTENSIONS.contains(&e));
-                if wanted {
+                if wanted && meta.is_file() {
                     inputs.push(Input::File(path));
+                } else if wanted {
+                    // Named on the command line, a pipe is read; found by a walk, it is
+                    // more likely a leftover that nobody will ever write to.
+                    errors.push(InputError::NotRegularFile {
+                        path: path.display().to_string(),
+                    });
                 }
             }
         }
@@ -872,6 +882,27 @@ mod tests {
         );
         let r = check(&managed);
         assert_ne!(r[0].status, Status::Unparseable, "{r:?}");
+    }
+
+    /// A directory walk skips a named pipe (which would block the run) with a note.
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_skips_named_pipes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.yaml"), JOB).expect("write");
+        let pipe = dir.path().join("b.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "{made:?}");
+        let (inputs, errors) = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(inputs, [Input::File(dir.path().join("a.yaml"))]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(matches!(&errors[0], InputError::NotRegularFile { path } if path.ends_with("b.yaml")));
+        assert!(!errors[0].is_fatal());
+        // Named on the command line, it is an input like any file.
+        assert_eq!(discover(std::slice::from_ref(&pipe)).0, [Input::File(pipe)]);
     }
 
     /// In a List, the warning goes with the item that holds the repeated key.
