@@ -74,13 +74,13 @@ impl std::fmt::Display for Warning {
                 }
                 write!(
                     f,
-                    ": kubectl and the API server keep only this last value; delete the other"
+                    ": kubectl and the API server keep only the last value given; remove all but one"
                 )
             }
             WarningKind::MoreDuplicateKeys { count } => write!(
                 f,
                 "{count} more duplicate keys from here on are not listed: kubectl and the API \
-                 server keep only the last value of each; delete the others"
+                 server keep only the last value given for each; remove all but one"
             ),
         }
     }
@@ -319,8 +319,8 @@ mod tests {
         );
         assert_eq!(
             w.to_string(),
-            "duplicate key \"a\" (first at line 2): kubectl and the API server keep only this \
-             last value; delete the other"
+            "duplicate key \"a\" (first at line 2): kubectl and the API server keep only the \
+             last value given; remove all but one"
         );
         // A merge may override a key: that is what merges are for, not a repeat.
         let merged = one("base: &b {a: 1}\nother:\n  <<: *b\n  a: 2\n");
