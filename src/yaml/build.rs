@@ -7,6 +7,8 @@
 //! `Value`'s own drop, recurse).
 
 use std::collections::HashMap;
+use std::iter::Chain;
+use std::str::Chars;
 
 use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser};
@@ -89,15 +91,59 @@ impl Frame {
     }
 }
 
+/// The characters the parser reads: the document, maybe with `--- ` put before a flow root.
+type Input<'a> = Chain<Chain<Chars<'a>, Chars<'static>>, Chars<'a>>;
+
+/// Where a document whose root is a flow collection (JSON, `[…]`, `{…}`) opens it: the byte
+/// offset of its line, the line's 0-based index in the document, and its indentation.
+fn flow_root(text: &str) -> Option<(usize, usize, usize)> {
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let content = line.trim_start_matches(' ');
+        let bare = content.trim_end();
+        if bare.is_empty() || bare.starts_with('#') {
+            offset += line.len();
+            continue;
+        }
+        return (bare.starts_with('[') || bare.starts_with('{')).then_some((
+            offset,
+            index,
+            line.len() - content.len(),
+        ));
+    }
+    None
+}
+
+/// The parser's input for `text`. yaml-rust2's scanner takes a flow collection as a possible
+/// key until it closes (`[a, b]: c` is YAML) and holds every token of it until then: for a
+/// JSON file or a one-line flow list, the whole document's tokens, about 80 bytes each.
+/// After a `---` on the same line no key may start, so a flow root is read as if `--- `
+/// stood before it; [`Builder::pos`] takes the shift back out of that line's columns. A
+/// root that is a key after all (`[a]: b`) was refused anyway: complex keys are.
+fn input(text: &str) -> (Input<'_>, Option<(usize, usize)>) {
+    match flow_root(text) {
+        Some((offset, index, indent)) => (
+            text[..offset]
+                .chars()
+                .chain("--- ".chars())
+                .chain(text[offset + indent..].chars()),
+            Some((index + 1, indent)),
+        ),
+        None => (text.chars().chain("".chars()).chain("".chars()), None),
+    }
+}
+
 /// Reads the document in `text`, whose first line is `line_offset + 1` of the file.
 pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document>, SyntaxError> {
     let budget = u64::try_from(text.len())
         .unwrap_or(u64::MAX)
         .saturating_mul(2)
         .max(MIN_COPY_BUDGET);
+    let (chars, shifted) = input(text);
     let mut builder = Builder {
-        parser: Parser::new_from_str(text),
+        parser: Parser::new(chars),
         line_offset,
+        shifted,
         anchors: HashMap::new(),
         spans: Spans::default(),
         warnings: Vec::new(),
@@ -138,8 +184,11 @@ pub(super) fn document(text: &str, line_offset: usize) -> Result<Option<Document
 }
 
 struct Builder<'a> {
-    parser: Parser<std::str::Chars<'a>>,
+    parser: Parser<Input<'a>>,
     line_offset: usize,
+    /// The parser's 1-based line where `--- ` was put before a flow root, and the
+    /// indentation that it replaced.
+    shifted: Option<(usize, usize)>,
     anchors: HashMap<usize, Anchored>,
     spans: Spans,
     warnings: Vec<Warning>,
@@ -161,26 +210,24 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn pos(&self, m: Marker) -> Pos {
+        let col = match self.shifted {
+            Some((line, indent)) if line == m.line() => (m.col() + indent).saturating_sub(4),
+            _ => m.col(),
+        };
         Pos {
             line: m.line() + self.line_offset,
-            column: m.col() + 1,
+            column: col + 1,
         }
     }
 
     fn next(&mut self) -> Result<(Event, Marker), SyntaxError> {
         self.parser.next_token().map_err(|e| {
-            let m = *e.marker();
             let (kind, message) = if e.info() == SCANNER_DEPTH_MESSAGE {
                 (ErrorKind::TooDeep, too_deep_message())
             } else {
                 (ErrorKind::Syntax, e.info().to_string())
             };
-            SyntaxError {
-                line: m.line() + self.line_offset,
-                column: m.col() + 1,
-                message,
-                kind,
-            }
+            self.error(*e.marker(), kind, message)
         })
     }
 

@@ -354,6 +354,35 @@ mod tests {
         assert_eq!(last.pos.line, 2 + MAX_WARNINGS + 1);
     }
 
+    /// A flow root (JSON) is read with `--- ` put before it; positions on its line are the
+    /// file's own.
+    #[test]
+    fn a_flow_root_keeps_its_positions() {
+        let at = |doc: &Document, path: &[Segment]| doc.spans.locate(path).map(|p| (p.line, p.column));
+        let doc = one("[1, {a: x}]\n");
+        assert_eq!(doc.value, Some(json!([1, {"a": "x"}])));
+        let a = [Segment::Index(1), Segment::Key("a".into())];
+        assert_eq!(at(&doc, &[Segment::Index(1)]), Some((1, 5)));
+        assert_eq!(at(&doc, &a), Some((1, 9)));
+        assert_eq!(doc.spans.key(&a), Some(Pos { line: 1, column: 6 }));
+        let doc = one("# a comment\n\n  {\"a\": [1,\n  2]}\n");
+        assert_eq!((doc.line, at(&doc, &[])), (3, Some((3, 3))));
+        assert_eq!(at(&doc, &[Segment::Key("a".into())]), Some((3, 9)));
+        assert_eq!(
+            at(&doc, &[Segment::Key("a".into()), Segment::Index(1)]),
+            Some((4, 3))
+        );
+        let doc = one("      [1]\n");
+        assert_eq!(at(&doc, &[Segment::Index(0)]), Some((1, 8)));
+        // Errors on that line too, where they were before the shift (the second `,`).
+        for (src, at) in [("{\"a\": 1,, \"b\": 2}\n", (1, 9)), ("  [1,, 2]\n", (1, 6))] {
+            let e = parse_stream(src).remove(0).expect_err("broken");
+            assert_eq!((e.line, e.column), at, "{e:?}");
+        }
+        // A flow collection as a key was refused before and still is.
+        assert!(parse_stream("[a]: b\n")[0].is_err());
+    }
+
     /// The iterator reads a document only when asked: a caller holds one tree at a time.
     #[test]
     fn reads_documents_one_at_a_time() {
