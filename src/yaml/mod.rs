@@ -8,7 +8,7 @@
 //! reported at its `line:col` and the documents after it are still read. [`documents`]
 //! reads them one at a time, so a caller holds one document's tree at once however long
 //! the file. Input can be hostile: nesting depth, alias expansion and the copies anchors
-//! make are bounded (see [`build`] and docs/yaml.md), each past its limit an error for
+//! make are bounded (see `build.rs` and docs/yaml.md), each past its limit an error for
 //! that document alone.
 
 mod build;
@@ -59,7 +59,7 @@ pub enum WarningKind {
         /// Where the key was first given.
         first: Option<Pos>,
     },
-    /// Repeated keys past the first [`build::MAX_WARNINGS`] of a document, counted here
+    /// Repeated keys past the first [`MAX_WARNINGS`] of a document, counted here
     /// (at the first of them) rather than listed.
     MoreDuplicateKeys { count: usize },
 }
