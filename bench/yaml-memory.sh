@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Peak RSS and wall time of `batchguard validate` on the inputs of bench/yaml_inputs.py:
-# 50 MB of Jobs in one multi-document file, and two one-line 50 MB flow lists.
+# 50 MB of Jobs in one multi-document file, two one-line 50 MB flow lists, and 10 KB of
+# aliases that the alias budget refuses (exit 1) only once it is spent.
 # Figures and what they mean: docs/yaml.md.
 #
 #   cargo build --release --bin batchguard && bench/yaml-memory.sh
@@ -12,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/batchguard}
 OUT=bench/out/yaml
-[ -f "$OUT/jobs.yaml" ] || python3 bench/yaml_inputs.py "$OUT"
-for f in jobs.yaml flow-scalars.yaml flow-maps.yaml; do
+[ -f "$OUT/aliases.yaml" ] || python3 bench/yaml_inputs.py "$OUT"
+for f in jobs.yaml flow-scalars.yaml flow-maps.yaml aliases.yaml; do
   size=$(stat -c %s "$OUT/$f")
   log="$OUT/time-$f.txt"
   set +e
@@ -23,6 +24,6 @@ for f in jobs.yaml flow-scalars.yaml flow-maps.yaml; do
   rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$log")
   awk -v f="$f" -v s="$size" -v r="$rss_kb" -v w="$wall" -v c="$status" 'BEGIN {
-    printf "%-18s %6.1f MB  peak RSS %8.1f MB  %5.1fx the file  wall %s  exit %d\n",
+    printf "%-18s %8.3f MB  peak RSS %8.1f MB  %7.1fx the file  wall %s  exit %d\n",
       f, s / 1e6, r * 1024 / 1e6, r * 1024 / s, w, c }'
 done

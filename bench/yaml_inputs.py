@@ -4,6 +4,8 @@
 jobs.yaml          about 50 MB of realistic batch/v1 Jobs, one per document
 flow-scalars.yaml  one 50 MB line: one flow sequence of plain scalars (`[a, a, ...]`)
 flow-maps.yaml     one 50 MB line: one flow sequence of small mappings
+aliases.yaml       10 KB of nested anchors around aliases of small mappings: the costliest
+                   shape the alias budget lets through before it refuses the document
 """
 import sys
 from pathlib import Path
@@ -75,6 +77,14 @@ def main(out: Path) -> None:
             i += 1
     flow_list(out / "flow-scalars.yaml", "a, ", "a")
     flow_list(out / "flow-maps.yaml", "{name: a, value: 1}, ", "{name: a, value: 1}")
+    # 5,000 plain nodes let aliases make up to 99% of the nodes (kubectl's ratio); 9^4 small
+    # mappings by alias, then 40 nested anchors that each copy them.
+    lines = ["f: [" + ",".join(["1"] * 5000) + "]", "a0: &a0 {k: v}"]
+    for i in range(1, 5):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    opens = "".join(f"&n{j} [" for j in range(40))
+    lines.append("b: " + opens + "[" + ",".join(["*a4"] * 9) + "]" + "]" * 40)
+    (out / "aliases.yaml").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

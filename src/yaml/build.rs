@@ -40,8 +40,10 @@ fn allowed_alias_ratio(nodes: u64) -> f64 {
 /// file of repeats cannot grow a report many times its size.
 pub const MAX_WARNINGS: usize = 100;
 
-/// The least copy budget, in weight (a node counts 1, plus the bytes of its string).
-const MIN_COPY_BUDGET: u64 = 4 << 20;
+/// The least copy budget, in weight (a node counts 1, plus the bytes of its string): room
+/// for a thousand aliases of a 1 KB block, while a short hostile document that spends it all
+/// on small mappings (a `BTreeMap` node each) peaks near 150 MB.
+const MIN_COPY_BUDGET: u64 = 1 << 20;
 
 /// What the scanner says when flow collections nest past its limit.
 const SCANNER_DEPTH_MESSAGE: &str = "recursion limit exceeded";
@@ -551,7 +553,7 @@ impl Builder<'_> {
                 ErrorKind::AliasBudget,
                 format!(
                     "excessive aliasing: anchors and aliases would copy more than {} nodes and \
-                     bytes (twice the document's size, at least 4 MiB); write the values out or \
+                     bytes (twice the document's size, at least 1 Mi); write the values out or \
                      alias less",
                     self.copy_budget
                 ),

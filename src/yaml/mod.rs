@@ -507,6 +507,27 @@ mod tests {
         assert_eq!(e.line, 3, "{e:?}");
     }
 
+    /// The budget's floor leaves room for heavy but plausible aliasing: a 1 KB block
+    /// aliased a thousand times.
+    #[test]
+    fn follows_a_thousand_aliases_of_a_1_kb_block() {
+        let block: Vec<String> = (0..20).map(|i| format!("k{i:02}: {}", "v".repeat(40))).collect();
+        let src = format!(
+            "base: &b {{{}}}\nother: [{}]\nuses: [{}]\n",
+            block.join(", "),
+            vec!["1"; 400].join(", "),
+            vec!["*b"; 1000].join(", ")
+        );
+        assert!(src.len() < 10_000);
+        let doc = one(&src);
+        let uses = doc
+            .value
+            .as_ref()
+            .and_then(|v| v["uses"].as_array())
+            .map(Vec::len);
+        assert_eq!(uses, Some(1000));
+    }
+
     /// Each anchor keeps a copy of its node for later aliases; anchors nested in anchors
     /// would copy the same nodes once per level.
     #[test]
