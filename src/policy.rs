@@ -254,6 +254,22 @@ impl Policy {
             }
             Some(Ok(doc)) => doc,
         };
+        // Manifests are read as kubectl reads them, a repeated key keeping its last value;
+        // a policy file is ours, and a repeated key there is a mistake worth stopping for.
+        if let Some(w) = doc.warnings.first() {
+            let message = match &w.kind {
+                crate::yaml::WarningKind::DuplicateKey { key, .. } => {
+                    format!("mapping key {key:?} already defined")
+                }
+                crate::yaml::WarningKind::MoreDuplicateKeys { .. } => w.to_string(),
+            };
+            return Err(ConfigError::Syntax {
+                path: origin.into(),
+                line: w.pos.line,
+                column: w.pos.column,
+                message,
+            });
+        }
         let value = doc.value.unwrap_or(serde_json::Value::Null);
         if value.is_null() {
             return Ok(Policy::default());
@@ -431,6 +447,15 @@ mod tests {
         assert_eq!(
             Policy::from_yaml("# nothing\n", "x").expect("parses"),
             Policy::default()
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error() {
+        let err = Policy::from_yaml("mode: warn\nmode: enforce\n", "p.yaml").expect_err("repeated");
+        assert_eq!(
+            err.to_string(),
+            "p.yaml:2:1: mapping key \"mode\" already defined"
         );
     }
 

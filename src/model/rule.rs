@@ -131,6 +131,9 @@ rules! {
     TzPrefixOnUpdate = "tz-prefix-on-update", "Advice: an update keeps a TZ= prefix in the schedule";
     // The reader of manifest files (`validate`).
     YamlSyntax = "yaml-syntax", "The document is valid YAML or JSON";
+    YamlTooDeep = "yaml-too-deep", "The document nests at most 255 mappings and sequences";
+    YamlAliasBudget = "yaml-alias-budget", "Aliases do not expand the document past kubectl's ratio or the copy budget";
+    DuplicateKey = "duplicate-key", "Warning: a mapping key is given twice; the last value is kept, as kubectl does";
     UnsupportedApiVersion = "unsupported-api-version", "A Job or CronJob is batch/v1";
 }
 

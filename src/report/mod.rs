@@ -55,12 +55,12 @@ pub struct DocResult {
 }
 
 impl DocResult {
-    /// A document that could not be read, with one `yaml-syntax` finding at `line:column`.
+    /// A document that could not be read, with one finding of `rule` at `line:column`.
     pub fn unparseable(
         file: &str,
         document: usize,
-        line: usize,
-        column: usize,
+        rule: RuleId,
+        (line, column): (usize, usize),
         message: String,
     ) -> DocResult {
         DocResult {
@@ -73,7 +73,7 @@ impl DocResult {
             namespace: None,
             status: Status::Unparseable,
             findings: vec![Located {
-                rule: RuleId::YamlSyntax,
+                rule,
                 severity: Severity::Error,
                 field: String::new(),
                 message,
@@ -172,10 +172,14 @@ pub enum InputError {
     },
     #[error("no *.yaml, *.yml or *.json files found in directory {path}")]
     EmptyDirectory { path: String },
+    /// Found by walking a directory: a named pipe could block the run forever.
+    #[error("skipped {path}: not a regular file (a named pipe, socket or device)")]
+    NotRegularFile { path: String },
 }
 
 impl InputError {
-    /// Whether this should fail the run (exit 2); an empty directory is only worth a note.
+    /// Whether this should fail the run (exit 2); an empty directory or a skipped special
+    /// file is only worth a note.
     pub fn is_fatal(&self) -> bool {
         matches!(self, InputError::Read { .. })
     }

@@ -99,13 +99,19 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors
                 source,
             }),
             Ok(meta) if meta.is_dir() => walk(&path, seen, inputs, errors),
-            Ok(_) => {
+            Ok(meta) => {
                 let wanted = path
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| EXTENSIONS.contains(&e));
-                if wanted {
+                if wanted && meta.is_file() {
                     inputs.push(Input::File(path));
+                } else if wanted {
+                    // Named on the command line, a pipe is read; found by a walk, it is
+                    // more likely a leftover that nobody will ever write to.
+                    errors.push(InputError::NotRegularFile {
+                        path: path.display().to_string(),
+                    });
                 }
             }
         }
@@ -163,5 +169,26 @@ mod tests {
     fn no_path_and_dash_mean_stdin() {
         assert_eq!(discover(&[]).0, vec![Input::Stdin]);
         assert_eq!(discover(&[PathBuf::from("-")]).0, vec![Input::Stdin]);
+    }
+
+    /// A directory walk skips a named pipe (which would block the run) with a note.
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_skips_named_pipes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.yaml"), "a: 1\n").expect("write");
+        let pipe = dir.path().join("b.yaml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success(), "{made:?}");
+        let (inputs, errors) = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(inputs, [Input::File(dir.path().join("a.yaml"))]);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(matches!(&errors[0], InputError::NotRegularFile { path } if path.ends_with("b.yaml")));
+        assert!(!errors[0].is_fatal());
+        // Named on the command line, it is an input like any file.
+        assert_eq!(discover(std::slice::from_ref(&pipe)).0, [Input::File(pipe)]);
     }
 }

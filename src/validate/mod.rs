@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::RuleId;
+use crate::model::{RuleId, Segment, Severity};
 use crate::policy::Policy;
-use crate::report::{DocResult, InputError, Report};
+use crate::report::{DocResult, InputError, Located, Report};
 use crate::yaml;
 use inputs::{discover, read_input};
 use judge::{Judge, Source};
@@ -32,14 +32,27 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Source::new(text);
     let mut results = Vec::new();
-    for (index, doc) in yaml::parse_stream(text).into_iter().enumerate() {
+    // One document at a time: only one tree is held, however long the file.
+    for (index, doc) in yaml::documents(text).enumerate() {
         match doc {
             Err(mut e) => {
                 source.pull_back_from_marker(&mut e);
-                results.push(DocResult::unparseable(file, index, e.line, e.column, e.message));
+                let rule = match e.kind {
+                    yaml::ErrorKind::Syntax => SYNTAX_RULE,
+                    yaml::ErrorKind::TooDeep => RuleId::YamlTooDeep,
+                    yaml::ErrorKind::AliasBudget => RuleId::YamlAliasBudget,
+                };
+                results.push(DocResult::unparseable(
+                    file,
+                    index,
+                    rule,
+                    (e.line, e.column),
+                    e.message,
+                ));
             }
             Ok(doc) => {
                 let Some(value) = doc.value else { continue };
+                let first = results.len();
                 let judge = Judge {
                     file,
                     document: index,
@@ -51,10 +64,45 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 };
                 let line = judge.position(&[]).map_or(doc.line, |p| p.line);
                 judge.document(&value, line, &mut results);
+                add_warnings(&mut results[first..], &doc.warnings);
             }
         }
     }
     results
+}
+
+/// Gives each reading warning to the result it concerns: the List item under which it
+/// stands (its field then relative to the item, as the rules' are), else the document's
+/// first result.
+fn add_warnings(results: &mut [DocResult], warnings: &[yaml::Warning]) {
+    for w in warnings {
+        let in_item = |r: &DocResult| match (r.item, w.path.as_slice()) {
+            (Some(i), [Segment::Key(items), Segment::Index(j), ..]) => items == "items" && *j == i,
+            _ => false,
+        };
+        let (target, relative) = match results.iter().position(in_item) {
+            Some(i) => (i, &w.path[2..]),
+            None => (0, w.path.as_slice()),
+        };
+        let Some(result) = results.get_mut(target) else {
+            return;
+        };
+        let rule = match w.kind {
+            yaml::WarningKind::DuplicateKey { .. } | yaml::WarningKind::MoreDuplicateKeys { .. } => {
+                RuleId::DuplicateKey
+            }
+        };
+        result.findings.push(Located {
+            rule,
+            severity: Severity::Warning,
+            field: Segment::dotted(relative),
+            message: w.to_string(),
+            line: w.pos.line,
+            column: w.pos.column,
+        });
+        // Stable: findings at one position keep their order.
+        result.findings.sort_by_key(|f| (f.line, f.column));
+    }
 }
 
 /// A file that is not UTF-8 cannot be YAML; point at the first bad byte.
@@ -66,8 +114,8 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
     DocResult::unparseable(
         file,
         0,
-        line,
-        column,
+        SYNTAX_RULE,
+        (line, column),
         format!("invalid UTF-8 (byte 0x{:02x})", bytes[e.valid_up_to()]),
     )
 }
@@ -312,5 +360,85 @@ mod tests {
         assert_eq!(seen.len(), 40);
         assert_eq!(seen.last(), Some(&(40, 40)));
         assert!(seen.windows(2).all(|w| w[0].0 + 1 == w[1].0));
+    }
+
+    /// kubectl reads a repeated key with its last value, and so does the API server; the
+    /// document is judged as such, with a warning at the repeated key.
+    #[test]
+    fn a_repeated_key_is_a_warning_and_its_last_value_is_judged() {
+        let src = JOB.replace(
+            "restartPolicy: Never\n",
+            "restartPolicy: Always\n      restartPolicy: Never\n",
+        );
+        let r = check(&src);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, Status::Valid, "{r:?}");
+        let dup: Vec<_> = r[0]
+            .findings
+            .iter()
+            .filter(|f| f.rule == RuleId::DuplicateKey)
+            .collect();
+        assert_eq!(dup.len(), 1, "{r:?}");
+        assert_eq!(
+            (dup[0].line, dup[0].column, dup[0].severity),
+            (10, 7, Severity::Warning)
+        );
+        assert_eq!(dup[0].field, "spec.template.spec.restartPolicy");
+        // With the first value kept instead, the Job would be invalid.
+        let flipped = check(&JOB.replace(
+            "restartPolicy: Never\n",
+            "restartPolicy: Never\n      restartPolicy: Always\n",
+        ));
+        assert_eq!(flipped[0].status, Status::Invalid, "{flipped:?}");
+    }
+
+    /// The deepest document the reader takes goes through the rules, which recurse
+    /// (decoding, defaulting, unknown fields, dropping the tree), here on a test thread's
+    /// small stack in an unoptimised build.
+    #[test]
+    fn the_deepest_readable_jobs_are_judged() {
+        let nest = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        // Root, spec, template, spec, containers and the container hold `x`.
+        let in_container = |n| {
+            JOB.replace(
+                "containers: [{name: c, image: busybox}]",
+                &format!("containers: [{{name: c, image: busybox, x: {}}}]", nest(n)),
+            )
+        };
+        let r = check(&in_container(yaml::MAX_DEPTH - 6));
+        assert_eq!(r[0].status, Status::Invalid, "{r:?}");
+        assert!(
+            r[0].findings
+                .iter()
+                .any(|f| f.field == "spec.template.spec.containers[0].x"),
+            "{r:?}"
+        );
+        let r = check(&in_container(yaml::MAX_DEPTH - 5));
+        assert_eq!(
+            (r[0].status, r[0].findings[0].rule),
+            (Status::Unparseable, RuleId::YamlTooDeep)
+        );
+        // managedFields' fieldsV1 holds any JSON: root, metadata, managedFields, the entry.
+        let managed = JOB.replace(
+            "  namespace: ci\n",
+            &format!(
+                "  namespace: ci\n  managedFields: [{{fieldsV1: {}}}]\n",
+                nest(yaml::MAX_DEPTH - 4)
+            ),
+        );
+        let r = check(&managed);
+        assert_ne!(r[0].status, Status::Unparseable, "{r:?}");
+    }
+
+    /// In a List, the warning goes with the item that holds the repeated key.
+    #[test]
+    fn a_repeated_key_in_a_list_item_warns_on_that_item() {
+        let src = "kind: List\nitems:\n- kind: Pod\n- kind: ConfigMap\n  data: {a: x, a: y}\n";
+        let r = check(src);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].findings.is_empty(), "{r:?}");
+        assert_eq!(r[1].findings.len(), 1, "{r:?}");
+        assert_eq!((r[1].findings[0].line, r[1].findings[0].column), (5, 16));
+        assert_eq!(r[1].findings[0].field, "data.a");
     }
 }

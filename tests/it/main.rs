@@ -3,7 +3,8 @@
 //!
 //! - `admission`: the webhook's pure core on the requests a real kube-apiserver sent.
 //! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
-//! - `cli`: the binary as users run it (exit codes, output snapshots).
+//! - `cli`: the binary as users run it (exit codes, output snapshots); `cli_hardening`:
+//!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
 //!   Kubernetes API server.
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
@@ -13,6 +14,7 @@
 
 mod admission;
 mod cli;
+mod cli_hardening;
 mod cluster;
 mod common;
 mod cron_corpus;
