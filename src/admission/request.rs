@@ -96,7 +96,11 @@ struct Envelope<'a, R> {
 /// Reads a body as an `admission.k8s.io/v1` AdmissionReview request.
 pub fn parse<'a, O: Deserialize<'a>>(body: &'a [u8]) -> Result<Request<'a, O>, ReviewError> {
     use serde_json::error::Category;
-    let envelope = match serde_json::from_slice::<Envelope<Request<O>>>(body) {
+    // JSON is UTF-8 (RFC 8259). Checked once for the whole body, every string is then read
+    // without checking it again, as `from_slice` would.
+    let body = std::str::from_utf8(body)
+        .map_err(|e| ReviewError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    let envelope = match serde_json::from_str::<Envelope<Request<O>>>(body) {
         Ok(envelope) => envelope,
         Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof | Category::Io) => {
             return Err(ReviewError::NotJson(e.to_string()))
@@ -104,7 +108,7 @@ pub fn parse<'a, O: Deserialize<'a>>(body: &'a [u8]) -> Result<Request<'a, O>, R
         Err(e) => {
             // A wrong version or kind explains a bad request better than the field serde
             // tripped on, so look at the envelope alone before blaming the request.
-            if let Ok(envelope) = serde_json::from_slice::<Envelope<IgnoredAny>>(body) {
+            if let Ok(envelope) = serde_json::from_str::<Envelope<IgnoredAny>>(body) {
                 check_envelope(envelope.api_version.as_deref(), envelope.kind.as_deref())?;
             }
             return Err(ReviewError::NotAReview(e.to_string()));
@@ -336,7 +340,8 @@ struct ApplyEntries<'a>(Option<Vec<Value>>, PhantomData<&'a ()>);
 
 #[derive(Deserialize)]
 struct ManagedFieldsEntry<'a> {
-    operation: Option<Value>,
+    #[serde(borrow, default)]
+    operation: AnyStr<'a>,
     subresource: Option<Value>,
     #[serde(borrow, rename = "fieldsV1")]
     fields_v1: Option<&'a RawValue>,
@@ -354,11 +359,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for ApplyEntries<'a> {
                 let mut out = Vec::new();
                 while let Some(Lenient(entry)) = seq.next_element::<Lenient<ManagedFieldsEntry<'de>>>()? {
                     let Some(entry) = entry else { continue };
-                    let Some(operation) = entry.operation.filter(|o| o == "Apply") else {
+                    if entry.operation.0.as_deref() != Some("Apply") {
                         continue;
-                    };
+                    }
                     let mut kept = Map::new();
-                    kept.insert("operation".into(), operation);
+                    kept.insert("operation".into(), Value::from("Apply"));
                     if let Some(s) = entry.subresource {
                         kept.insert("subresource".into(), s);
                     }
@@ -394,6 +399,53 @@ impl<'de: 'a, 'a> Deserialize<'de> for ApplyEntries<'a> {
             }
         }
         d.deserialize_any(Entries(PhantomData))
+    }
+}
+
+/// A string (borrowed from the body unless it has escapes), or `None` for any other JSON
+/// value: a lenient read of a field that should be a string.
+#[derive(Debug, Default)]
+struct AnyStr<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Visit<'a> {
+            type Value = AnyStr<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(None))
+            }
+            fn visit_unit<E>(self) -> Result<AnyStr<'a>, E> {
+                Ok(AnyStr(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<AnyStr<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(AnyStr(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AnyStr<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(AnyStr(None))
+            }
+        }
+        d.deserialize_any(Visit(PhantomData))
     }
 }
 

@@ -45,10 +45,13 @@ fn base64_patch(patch: &Patch) -> Box<RawValue> {
     let mut json = Vec::with_capacity(96 * patch.0.len() + 2);
     serde_json::to_writer(&mut json, patch).expect("a JSON Patch always serializes");
     let engine = &base64::engine::general_purpose::STANDARD;
-    let mut quoted = String::with_capacity(base64::encoded_len(json.len(), true).unwrap_or(0) + 2);
-    quoted.push('"');
-    engine.encode_string(&json, &mut quoted);
-    quoted.push('"');
+    let encoded = base64::encoded_len(json.len(), true).expect("a patch is far below usize::MAX");
+    let mut quoted = vec![b'"'; encoded + 2];
+    let written = engine
+        .encode_slice(&json, &mut quoted[1..=encoded])
+        .expect("the buffer has the encoded length");
+    debug_assert_eq!(written, encoded);
+    let quoted = String::from_utf8(quoted).expect("base64 and quotes are ASCII");
     RawValue::from_string(quoted).expect("a quoted base64 text is a JSON string")
 }
 

@@ -7,7 +7,7 @@
 //! update the stored object), the policy's `defaults:` section and "now" in, a patch out.
 
 use chrono::{DateTime, Utc};
-use json_patch::jsonptr::PointerBuf;
+use json_patch::jsonptr::Pointer;
 use json_patch::{AddOperation, Patch, PatchOperation, ReplaceOperation};
 use serde_json::{Map, Value};
 
@@ -28,6 +28,8 @@ pub struct Applied {
     pub field: &'static str,
     /// The field's path, one token per key.
     pub path: &'static [&'static str],
+    /// The same path as a JSON Pointer.
+    pub pointer: &'static Pointer,
     /// `add` where the key was absent, `replace` where it held a value.
     pub op: PatchOp,
     /// The value set.
@@ -77,7 +79,7 @@ impl Mutation {
             self.applied
                 .iter()
                 .map(|a| {
-                    let path = PointerBuf::from_tokens(a.path.iter().copied());
+                    let path = a.pointer.to_buf();
                     let value = a.value.clone();
                     match a.op {
                         PatchOp::Add => PatchOperation::Add(AddOperation { path, value }),
@@ -155,36 +157,57 @@ pub fn controller_owned(object: &Value) -> bool {
 pub struct Target {
     pub path: &'static [&'static str],
     pub field: &'static str,
+    /// The path as a JSON Pointer, checked when compiled (`Pointer::from_static`).
+    pub pointer: &'static Pointer,
 }
 
 const CONCURRENCY_POLICY: Target = Target {
     path: &["spec", "concurrencyPolicy"],
     field: "spec.concurrencyPolicy",
+    pointer: Pointer::from_static("/spec/concurrencyPolicy"),
 };
 const SUCCESSFUL_HISTORY: Target = Target {
     path: &["spec", "successfulJobsHistoryLimit"],
     field: "spec.successfulJobsHistoryLimit",
+    pointer: Pointer::from_static("/spec/successfulJobsHistoryLimit"),
 };
 const FAILED_HISTORY: Target = Target {
     path: &["spec", "failedJobsHistoryLimit"],
     field: "spec.failedJobsHistoryLimit",
+    pointer: Pointer::from_static("/spec/failedJobsHistoryLimit"),
 };
 const STARTING_DEADLINE: Target = Target {
     path: &["spec", "startingDeadlineSeconds"],
     field: "spec.startingDeadlineSeconds",
+    pointer: Pointer::from_static("/spec/startingDeadlineSeconds"),
 };
 const TEMPLATE_ACTIVE_DEADLINE: Target = Target {
     path: &["spec", "jobTemplate", "spec", "activeDeadlineSeconds"],
     field: "spec.jobTemplate.spec.activeDeadlineSeconds",
+    pointer: Pointer::from_static("/spec/jobTemplate/spec/activeDeadlineSeconds"),
 };
 const TTL: Target = Target {
     path: &["spec", "ttlSecondsAfterFinished"],
     field: "spec.ttlSecondsAfterFinished",
+    pointer: Pointer::from_static("/spec/ttlSecondsAfterFinished"),
 };
 const ACTIVE_DEADLINE: Target = Target {
     path: &["spec", "activeDeadlineSeconds"],
     field: "spec.activeDeadlineSeconds",
+    pointer: Pointer::from_static("/spec/activeDeadlineSeconds"),
 };
+
+/// Every field the mutation may set.
+#[cfg(test)]
+const TARGETS: [Target; 7] = [
+    CONCURRENCY_POLICY,
+    SUCCESSFUL_HISTORY,
+    FAILED_HISTORY,
+    STARTING_DEADLINE,
+    TEMPLATE_ACTIVE_DEADLINE,
+    TTL,
+    ACTIVE_DEADLINE,
+];
 
 /// A field with an API default that batchguard replaces (`concurrencyPolicy: Allow`).
 struct Defaulted<'a> {
@@ -400,6 +423,7 @@ fn push(out: &mut Mutation, target: Target, exists: bool, value: Value, text: &[
         detail,
         field,
         path: target.path,
+        pointer: target.pointer,
         op: if exists { PatchOp::Replace } else { PatchOp::Add },
         value,
     });

@@ -373,6 +373,9 @@ fn patch_paths_escape_slash_and_tilde() {
         applied: vec![Applied {
             field: "metadata.annotations.batchguard.io/keep",
             path: &["metadata", "annotations", "batchguard.io/keep~x"],
+            pointer: json_patch::jsonptr::Pointer::from_static(
+                "/metadata/annotations/batchguard.io~1keep~0x",
+            ),
             op: PatchOp::Add,
             value: json!("a \"b\""),
             detail: String::new(),
@@ -383,4 +386,18 @@ fn patch_paths_escape_slash_and_tilde() {
         text,
         r#"[{"op":"add","path":"/metadata/annotations/batchguard.io~1keep~0x","value":"a \"b\""}]"#
     );
+}
+
+/// Each target's three spellings (tokens, printed field, JSON Pointer) name one field.
+#[test]
+fn targets_spell_their_field_alike() {
+    use json_patch::jsonptr::PointerBuf;
+    for t in TARGETS {
+        assert_eq!(t.field, t.path.join("."), "{t:?}");
+        assert_eq!(
+            t.pointer,
+            PointerBuf::from_tokens(t.path.iter().copied()).as_ptr(),
+            "{t:?}"
+        );
+    }
 }
