@@ -2,6 +2,7 @@
 //! the OpenMetrics text format. Every label value comes from a closed set (the enums below,
 //! a status code, a patched field of the mutation), so the series set stays bounded.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
@@ -88,6 +89,28 @@ struct HashLabels {
 
 type HistogramFamily = Family<WebhookLabels, Histogram, fn() -> Histogram>;
 
+const WEBHOOKS: [Webhook; 2] = [Webhook::Validate, Webhook::Mutate];
+const KINDS: [Option<Kind>; 3] = [None, Some(Kind::Job), Some(Kind::CronJob)];
+const OPERATIONS: [Operation; 4] = [
+    Operation::Create,
+    Operation::Update,
+    Operation::Delete,
+    Operation::Connect,
+];
+const VERDICTS: [Verdict; 6] = [
+    Verdict::Allowed,
+    Verdict::Denied,
+    Verdict::Patched,
+    Verdict::Exempt,
+    Verdict::Warned,
+    Verdict::Failed,
+];
+
+/// The position of `x` in `all`, for the handle caches (every enum value is listed).
+fn position<T: PartialEq>(all: &[T], x: &T) -> usize {
+    all.iter().position(|a| a == x).unwrap_or(0)
+}
+
 /// Every metric of the webhook, registered once.
 #[derive(Debug)]
 pub struct Metrics {
@@ -102,6 +125,12 @@ pub struct Metrics {
     config_info: Family<HashLabels, Gauge>,
     panics: Counter,
     in_flight: Gauge<i64, std::sync::atomic::AtomicI64>,
+    /// The request counter of each label set, fetched from `requests` on first use: a
+    /// review then increments an atomic instead of hashing its labels under the family's
+    /// lock. Indexed by webhook, kind, operation and verdict.
+    request_handles: Vec<OnceLock<Counter>>,
+    /// The latency histogram of each webhook, likewise.
+    duration_handles: [Histogram; 2],
 }
 
 impl Default for Metrics {
@@ -109,11 +138,14 @@ impl Default for Metrics {
         fn histogram() -> Histogram {
             Histogram::new(DURATION_BUCKETS)
         }
+        let durations: HistogramFamily = Family::new_with_constructor(histogram as fn() -> Histogram);
+        let duration_handles =
+            WEBHOOKS.map(|webhook| durations.get_or_create_owned(&WebhookLabels { webhook }));
         let m = Metrics {
             registry: Registry::default(),
             requests: Family::default(),
             rejected: Family::default(),
-            durations: Family::new_with_constructor(histogram as fn() -> Histogram),
+            durations,
             patches: Family::default(),
             config_reloads: Family::default(),
             cert_reloads: Family::default(),
@@ -121,6 +153,10 @@ impl Default for Metrics {
             config_info: Family::default(),
             panics: Counter::default(),
             in_flight: Gauge::default(),
+            request_handles: (0..WEBHOOKS.len() * KINDS.len() * OPERATIONS.len() * VERDICTS.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            duration_handles,
         };
         m.register()
     }
@@ -196,13 +232,20 @@ impl Metrics {
         verdict: Verdict,
         elapsed: Duration,
     ) {
-        let labels = RequestLabels {
-            webhook,
-            kind: KindLabel(kind),
-            operation,
-            verdict,
-        };
-        self.requests.get_or_create(&labels).inc();
+        let index = ((position(&WEBHOOKS, &webhook) * KINDS.len() + position(&KINDS, &kind))
+            * OPERATIONS.len()
+            + position(&OPERATIONS, &operation))
+            * VERDICTS.len()
+            + position(&VERDICTS, &verdict);
+        let counter = self.request_handles[index].get_or_init(|| {
+            self.requests.get_or_create_owned(&RequestLabels {
+                webhook,
+                kind: KindLabel(kind),
+                operation,
+                verdict,
+            })
+        });
+        counter.inc();
         self.observe(webhook, elapsed);
     }
 
@@ -247,9 +290,7 @@ impl Metrics {
     }
 
     fn observe(&self, webhook: Webhook, elapsed: Duration) {
-        self.durations
-            .get_or_create(&WebhookLabels { webhook })
-            .observe(elapsed.as_secs_f64());
+        self.duration_handles[position(&WEBHOOKS, &webhook)].observe(elapsed.as_secs_f64());
     }
 
     /// The OpenMetrics text exposition, with the policy hash currently served.
@@ -363,5 +404,31 @@ mod tests {
         assert!(m.render("h").contains("batchguard_admission_in_flight 1\n"));
         drop(guard);
         assert!(m.render("h").contains("batchguard_admission_in_flight 0\n"));
+    }
+
+    /// Each label set has its own cached handle: recording every combination once gives
+    /// as many series, each counted once.
+    #[test]
+    fn every_label_set_counts_on_its_own_series() {
+        let m = Metrics::default();
+        for webhook in WEBHOOKS {
+            for kind in KINDS {
+                for operation in OPERATIONS {
+                    for verdict in VERDICTS {
+                        m.record_review(webhook, kind, operation, verdict, Duration::ZERO);
+                    }
+                }
+            }
+        }
+        let text = m.render("h");
+        let series: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("batchguard_admission_requests_total{"))
+            .collect();
+        assert_eq!(
+            series.len(),
+            WEBHOOKS.len() * KINDS.len() * OPERATIONS.len() * VERDICTS.len()
+        );
+        assert!(series.iter().all(|l| l.ends_with(" 1")), "{series:?}");
     }
 }
