@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn the_template_hint_looks_only_at_the_broken_document() {
-        let src = format!("a: \"{{{{ fine in a string }}}}\"\n---\nb: [1, 2\n");
+        let src = "a: \"{{ fine in a string }}\"\n---\nb: [1, 2\n".to_string();
         let r = check(&src);
         assert_eq!(r[1].status, Status::Unparseable);
         assert!(!r[1].findings[0].message.contains("template"), "{:?}", r[1]);
