@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "batchguard",
-    version = env!("BATCHGUARD_VERSION"),
+    // build.rs sets it; a build that skips the script still gets the package version.
+    version = match option_env!("BATCHGUARD_VERSION") {
+        Some(version) => version,
+        None => env!("CARGO_PKG_VERSION"),
+    },
     about,
     long_about = "Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver (v1.32) does: \
 offline over manifest files (`validate`), for one cron expression (`schedule`), or in the \
@@ -388,7 +392,11 @@ mod tests {
             pending.extend(cmd.get_subcommands().cloned());
             let help = cmd.render_long_help().to_string();
             for part in ["Examples:\n  batchguard", "Exit codes:\n  0  "] {
-                assert!(help.contains(part), "`{}` --help lacks {part:?}:\n{help}", cmd.get_name());
+                assert!(
+                    help.contains(part),
+                    "`{}` --help lacks {part:?}:\n{help}",
+                    cmd.get_name()
+                );
             }
             seen += 1;
         }

@@ -1329,6 +1329,9 @@ fn dockerfile_copies_every_target_the_manifest_names() {
         );
     }
     assert!(dockerfile.contains("COPY benches ./benches"));
+    // build.rs gives --version its revision (BATCHGUARD_REVISION as a build-arg).
+    assert!(dockerfile.contains("COPY Cargo.toml Cargo.lock build.rs ./"));
+    assert!(read(".dockerignore").lines().any(|l| l.trim() == "!build.rs"));
 }
 
 #[test]
