@@ -9,6 +9,7 @@
 //!   Kubernetes API server.
 //! - `cron_corpus`, `schedule_corpus`, `describe_corpus`: every schedule of the robfig/cron
 //!   corpus (verdicts, fire times, descriptions).
+//! - `integrations`: the pre-commit hook and the GitHub Action's shell steps.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `pod_corpus`, `validate_corpus`: every manifest of the API-server
 //!   corpora (batch fields, and the pod template).
@@ -22,6 +23,7 @@ mod cron_corpus;
 mod deploy;
 mod describe_corpus;
 mod fake_apiserver;
+mod integrations;
 mod manifest_corpus;
 mod pod_corpus;
 mod schedule_corpus;
