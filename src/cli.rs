@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "batchguard",
-    version,
+    // build.rs sets it; a build that skips the script still gets the package version.
+    version = match option_env!("BATCHGUARD_VERSION") {
+        Some(version) => version,
+        None => env!("CARGO_PKG_VERSION"),
+    },
     about,
     long_about = "Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver (v1.32) does: \
 offline over manifest files (`validate`), for one cron expression (`schedule`), or in the \
@@ -23,6 +27,7 @@ cluster as an admission webhook (`serve`).",
   kubectl get cronjobs -A -o yaml | batchguard validate
   batchguard schedule --time-zone Europe/Berlin '30 2 * * *'
   batchguard config default > policy.yaml
+  batchguard completions bash > ~/.local/share/bash-completion/completions/batchguard
 
 Run `batchguard <command> --help` for each command's flags.
 
@@ -47,6 +52,10 @@ pub enum Command {
     Config(ConfigArgs),
     /// Run the HTTPS admission webhook (validating and mutating).
     Serve(ServeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write every page to a directory.
+    Man(ManArgs),
 }
 
 /// Output format of `validate` and `schedule`.
@@ -152,9 +161,16 @@ fn parse_rfc3339(s: &str) -> Result<DateTime<FixedOffset>, String> {
 
 /// `batchguard config`
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:
+#[command(after_help = concat!(
+    "Examples:
   batchguard config default > policy.yaml
-  batchguard validate --config policy.yaml manifests/")]
+  batchguard validate --config policy.yaml manifests/
+
+",
+    "Exit codes:
+  0  success
+  2  usage error"
+))]
 pub struct ConfigArgs {
     #[command(subcommand)]
     pub command: ConfigCommand,
@@ -163,7 +179,74 @@ pub struct ConfigArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the full default policy file, every key with its default and a comment.
+    #[command(
+        long_about = "Print the full default policy file, every key with its default and a comment. \
+Reading it back gives exactly the built-in defaults, so it is a safe starting point for \
+`validate --config` and `serve --config`.",
+        after_help = concat!(
+            "Examples:
+  batchguard config default > policy.yaml
+  batchguard validate --config policy.yaml manifests/
+  batchguard serve --config policy.yaml
+
+",
+            "Exit codes:
+  0  printed
+  2  usage error, or standard output cannot be written"
+        )
+    )]
     Default,
+}
+
+/// `batchguard completions`
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Print a completion script for SHELL on standard output. It completes \
+subcommands, flags and their values (formats, shells); load it once per shell as shown below.",
+    after_help = concat!(
+        "Examples:
+  batchguard completions bash > ~/.local/share/bash-completion/completions/batchguard
+  batchguard completions zsh > \"${fpath[1]}/_batchguard\"
+  batchguard completions fish > ~/.config/fish/completions/batchguard.fish
+  batchguard completions powershell >> $PROFILE
+
+",
+        "Exit codes:
+  0  printed
+  2  usage error (unknown shell)"
+    )
+)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `batchguard man`
+#[derive(Debug, Args)]
+#[command(
+    long_about = "Print the manual page of batchguard (or of one COMMAND) as roff, made from \
+the same definitions as --help. With --dir, write batchguard.1 and one batchguard-COMMAND.1 \
+per command into that directory instead.",
+    after_help = concat!(
+        "Examples:
+  batchguard man | man -l -
+  batchguard man validate | man -l -
+  batchguard man --dir ~/.local/share/man/man1
+
+",
+        "Exit codes:
+  0  printed or written
+  2  usage error (unknown command), or the directory cannot be written"
+    )
+)]
+pub struct ManArgs {
+    /// Print this command's page (`validate`, `schedule`, `serve`, …) instead of the main one.
+    #[arg(value_name = "COMMAND", conflicts_with = "dir")]
+    pub command: Option<String>,
+    /// Write every page (batchguard.1, batchguard-validate.1, …) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Log output format.
@@ -175,6 +258,30 @@ pub enum LogFormat {
 
 /// `batchguard serve` options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(
+    long_about = "Run the HTTPS admission webhook: POST /validate and POST /mutate take \
+admission.k8s.io/v1 AdmissionReviews and answer as the API server would, plus the policy's \
+defaults as a JSON Patch. Plain-HTTP /metrics, /healthz and /readyz run on a second port. \
+Certificate and policy files are reloaded when they change; SIGTERM or SIGINT drains \
+in-flight requests and exits 0.
+
+Without --tls-cert, a development CA and serving certificate are made under certs/dev/ \
+(reused on the next start), both ports listen on 127.0.0.1 only, and the log gives a \
+ready-to-paste curl command once the server listens.",
+    after_help = concat!(
+        "Examples:
+  batchguard serve
+  batchguard serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key \\
+    --config /etc/batchguard/policy.yaml --log-format json
+  curl -s --cacert certs/dev/ca.pem -H 'Content-Type: application/json' \\
+    --data @tests/data/admission/cronjob-create.mutate.json https://127.0.0.1:8443/mutate
+
+",
+        "Exit codes:
+  0  stopped by SIGTERM or SIGINT after draining
+  2  usage error, or it could not start (bad policy file, unreadable certificate, address in use)"
+    )
+)]
 pub struct ServeArgs {
     /// Address for the HTTPS webhook [default: 0.0.0.0:8443; 127.0.0.1:8443 with development certificates].
     #[arg(long)]
@@ -197,15 +304,26 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Seconds between checks of the certificate and policy files for changes.
-    #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
+    /// Seconds between checks of the certificate and policy files for changes (more than 0,
+    /// at most 3600; fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = parse_interval)]
     pub reload_interval: f64,
 }
 
+/// The longest `--reload-interval`: an hour, so a rotated certificate is always picked up.
+const MAX_RELOAD_INTERVAL: f64 = 3600.0;
+
 fn parse_interval(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v <= 3600.0 => Ok(v),
-        _ => Err(format!("{s:?} is not a number of seconds between 0 and 3600")),
+    let value: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if value > 0.0 && value <= MAX_RELOAD_INTERVAL {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{s:?} is out of range: must be greater than 0 and at most {MAX_RELOAD_INTERVAL} seconds"
+        ))
     }
 }
 
@@ -243,5 +361,64 @@ mod tests {
         };
         assert_eq!(args.expr, "@every 1h");
         assert_eq!(args.count, 5);
+    }
+
+    #[test]
+    fn reload_interval_says_its_real_range() {
+        assert_eq!(parse_interval("0.5"), Ok(0.5));
+        assert_eq!(parse_interval("3600"), Ok(3600.0));
+        assert_eq!(
+            parse_interval("0"),
+            Err("\"0\" is out of range: must be greater than 0 and at most 3600 seconds".to_string())
+        );
+        assert_eq!(
+            parse_interval("3601"),
+            Err("\"3601\" is out of range: must be greater than 0 and at most 3600 seconds".to_string())
+        );
+        assert_eq!(
+            parse_interval("2s"),
+            Err("\"2s\" is not a number of seconds".to_string())
+        );
+        assert!(parse_interval("NaN").is_err());
+    }
+
+    #[test]
+    fn every_help_has_examples_and_exit_codes() {
+        let mut root = Cli::command().disable_help_subcommand(true);
+        root.build();
+        let mut pending = vec![root];
+        let mut seen = 0;
+        while let Some(mut cmd) = pending.pop() {
+            pending.extend(cmd.get_subcommands().cloned());
+            let help = cmd.render_long_help().to_string();
+            for part in ["Examples:\n  batchguard", "Exit codes:\n  0  "] {
+                assert!(
+                    help.contains(part),
+                    "`{}` --help lacks {part:?}:\n{help}",
+                    cmd.get_name()
+                );
+            }
+            seen += 1;
+        }
+        assert!(seen >= 8, "{seen} commands");
+    }
+
+    #[test]
+    fn version_names_the_package_version() {
+        let version = Cli::command().get_version().unwrap_or_default().to_string();
+        assert!(version.starts_with(env!("CARGO_PKG_VERSION")), "{version}");
+    }
+
+    #[test]
+    fn completions_and_man_parse() {
+        let cli = Cli::try_parse_from(["batchguard", "completions", "zsh"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Completions(CompletionsArgs {
+                shell: clap_complete::Shell::Zsh
+            })
+        ));
+        assert!(Cli::try_parse_from(["batchguard", "completions", "tcsh"]).is_err());
+        assert!(Cli::try_parse_from(["batchguard", "man", "validate", "--dir", "x"]).is_err());
     }
 }

@@ -14,7 +14,7 @@
 //!   patch).
 //! - [`admission`] (AdmissionReview in, AdmissionReview out), [`validate`] (files to a
 //!   report), [`report`] (the report and its output formats), [`schedule`] (one schedule,
-//!   explained).
+//!   explained), [`manual`] (shell completions and man pages from the command line).
 //! - [`server`], [`cluster`] (the Kubernetes API client: certificates, audit) and the
 //!   binary: the I/O shells.
 
@@ -24,6 +24,7 @@ pub mod cli;
 pub mod cluster;
 pub mod cron;
 pub mod gocompat;
+pub mod manual;
 pub mod model;
 pub mod mutation;
 pub mod policy;

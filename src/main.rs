@@ -62,6 +62,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(0)
             }
         },
+        Command::Completions(args) => print(&batchguard::manual::completions(args.shell)),
+        Command::Man(args) => match args.dir {
+            Some(dir) => {
+                let mut list = String::new();
+                for path in batchguard::manual::write_man_pages(&dir)? {
+                    list.push_str(&format!("{}\n", path.display()));
+                }
+                print(list.as_bytes())
+            }
+            None => print(&batchguard::manual::man_page(args.command.as_deref())?),
+        },
         Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -71,6 +82,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn print(bytes: &[u8]) -> anyhow::Result<u8> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(0)
 }
 
 /// Colour only for a terminal, and never when `NO_COLOR` is set (to anything).

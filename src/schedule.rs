@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::cron::{self, go_quote, ScheduleProblem};
 
 /// The verdict on one expression; serialized as the JSON contract
-/// `{"schedule","timeZone","valid","errors","warnings","next"}`.
+/// `{"schedule","timeZone","valid","description","errors","warnings","next"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleReport {
@@ -20,6 +20,9 @@ pub struct ScheduleReport {
     pub time_zone: Option<String>,
     /// Whether the API server accepts the schedule (and time zone) on CREATE.
     pub valid: bool,
+    /// What the schedule means (`At 02:30, Monday through Friday`), whenever it parses;
+    /// `null` when it does not.
+    pub description: Option<String>,
     /// The API server's messages, `spec.schedule: Invalid value: "…": …`.
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
@@ -29,13 +32,19 @@ pub struct ScheduleReport {
     /// The start of the listed window, in the schedule's zone (text output only).
     #[serde(skip)]
     pub from: String,
+    /// The time zone alone is at fault: the schedule itself is accepted (text output only,
+    /// so the headline blames the zone, not the schedule).
+    #[serde(skip)]
+    pub zone_at_fault: bool,
 }
 
 /// Judges `expr` (with `spec.timeZone` = `time_zone`) and lists up to `count` fire times
 /// strictly after `from`.
 pub fn analyse(expr: &str, time_zone: Option<&str>, from: DateTime<Utc>, count: usize) -> ScheduleReport {
     let mut errors = Vec::new();
-    for problem in cron::schedule_problems(expr, false, time_zone.is_some()) {
+    let schedule_problems = cron::schedule_problems(expr, false, time_zone.is_some());
+    let schedule_ok = schedule_problems.is_empty();
+    for problem in schedule_problems {
         errors.push(match problem {
             ScheduleProblem::Required => "spec.schedule: Required value".to_string(),
             ScheduleProblem::Invalid(_) | ScheduleProblem::TimeZoneInSchedule(_) => format!(
@@ -57,6 +66,8 @@ pub fn analyse(expr: &str, time_zone: Option<&str>, from: DateTime<Utc>, count: 
         schedule: expr.to_string(),
         time_zone: time_zone.map(str::to_string),
         valid: errors.is_empty(),
+        description: cron::describe(expr).ok(),
+        zone_at_fault: schedule_ok && !errors.is_empty(),
         errors,
         warnings: Vec::new(),
         next: Vec::new(),
@@ -89,9 +100,12 @@ pub fn analyse(expr: &str, time_zone: Option<&str>, from: DateTime<Utc>, count: 
         }
     }
     match fires.len() {
-        0 => report.warnings.push(
-            "the schedule never fires: no date matches it within five years (e.g. February 30th)".to_string(),
-        ),
+        0 => report.warnings.push(format!(
+            "the schedule never fires: {}",
+            schedule.why_never().unwrap_or_else(|| {
+                "no date matches it within the five years the controller looks ahead".to_string()
+            })
+        )),
         n if n < count => report
             .warnings
             .push(format!("the schedule stops firing after {n} more runs")),
@@ -246,6 +260,20 @@ pub fn write_text(out: &mut dyn Write, report: &ScheduleReport, color: bool) -> 
             paint("\x1b[1;32m"),
             go_quote(&report.schedule)
         )?;
+    } else if report.zone_at_fault {
+        let zone = go_quote(zone);
+        let unknown = report.errors.iter().any(|e| e.contains(": unknown time zone "));
+        let what = if unknown {
+            format!("unknown time zone {zone}")
+        } else {
+            format!("time zone {zone}")
+        };
+        writeln!(
+            out,
+            "{}invalid{reset}: {what} (the schedule {} itself is valid)",
+            paint("\x1b[1;31m"),
+            go_quote(&report.schedule)
+        )?;
     } else {
         writeln!(
             out,
@@ -253,6 +281,9 @@ pub fn write_text(out: &mut dyn Write, report: &ScheduleReport, color: bool) -> 
             paint("\x1b[1;31m"),
             go_quote(&report.schedule)
         )?;
+    }
+    if let Some(description) = &report.description {
+        writeln!(out, "description: {description}")?;
     }
     for e in &report.errors {
         writeln!(out, "{}error{reset}: {e}", paint("\x1b[1;31m"))?;
@@ -395,20 +426,31 @@ mod tests {
             schedule: "0 0 * * 7".into(),
             time_zone: None,
             valid: false,
+            description: None,
             errors: vec![
                 "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7".into(),
             ],
             warnings: vec![],
             next: vec![],
             from: "2026-01-01T00:00:00+00:00".into(),
+            zone_at_fault: false,
         };
         let mut out = Vec::new();
         write_json(&mut out, &report).expect("writes");
         let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
-        let keys = ["schedule", "timeZone", "valid", "errors", "warnings", "next"];
+        let keys = [
+            "schedule",
+            "timeZone",
+            "valid",
+            "description",
+            "errors",
+            "warnings",
+            "next",
+        ];
         assert_eq!(v.as_object().expect("object").len(), keys.len());
         crate::report::assert_keys_in_order(&out, &keys);
         assert_eq!(v["timeZone"], serde_json::Value::Null);
+        assert_eq!(v["description"], serde_json::Value::Null);
     }
 
     #[test]
@@ -417,6 +459,7 @@ mod tests {
             schedule: "30 2 * * *".into(),
             time_zone: Some("Europe/Berlin".into()),
             valid: true,
+            description: Some("At 02:30, every day".into()),
             errors: vec![],
             warnings: vec!["DST: something".into()],
             next: vec![
@@ -424,12 +467,87 @@ mod tests {
                 "2026-03-30T02:30:00+02:00".into(),
             ],
             from: "2026-03-28T00:00:00+01:00".into(),
+            zone_at_fault: false,
         };
         let mut out = Vec::new();
         write_text(&mut out, &report, false).expect("writes");
         assert_eq!(
             String::from_utf8(out).expect("utf8"),
-            "valid: \"30 2 * * *\" (time zone Europe/Berlin)\nwarning: DST: something\nnext 2 runs after 2026-03-28T00:00:00+01:00:\n  2026-03-28T02:30:00+01:00\n  2026-03-30T02:30:00+02:00\n"
+            "valid: \"30 2 * * *\" (time zone Europe/Berlin)\ndescription: At 02:30, every day\nwarning: DST: something\nnext 2 runs after 2026-03-28T00:00:00+01:00:\n  2026-03-28T02:30:00+01:00\n  2026-03-30T02:30:00+02:00\n"
         );
+    }
+
+    fn report_at(expr: &str, zone: Option<&str>) -> ScheduleReport {
+        analyse(expr, zone, utc("2026-01-01T00:00:00Z"), 3)
+    }
+
+    fn text(report: &ScheduleReport) -> String {
+        let mut out = Vec::new();
+        write_text(&mut out, report, false).expect("writes");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn an_unknown_zone_is_blamed_on_the_zone_not_the_schedule() {
+        let report = report_at("0 0 * * *", Some("Mars/Olympus"));
+        assert!(!report.valid);
+        assert!(report.zone_at_fault);
+        let text = text(&report);
+        assert!(
+            text.starts_with(
+                "invalid: unknown time zone \"Mars/Olympus\" (the schedule \"0 0 * * *\" itself is valid)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "error: spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_refused_zone_that_exists_is_named_without_unknown() {
+        let text = text(&report_at("0 0 * * *", Some("Local")));
+        assert!(
+            text.starts_with("invalid: time zone \"Local\" (the schedule \"0 0 * * *\" itself is valid)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bad_schedule_is_still_blamed_when_the_zone_is_bad_too() {
+        let report = report_at("0 0 * * 7", Some("Mars/Olympus"));
+        assert!(!report.zone_at_fault);
+        assert!(text(&report).starts_with("invalid: \"0 0 * * 7\"\n"));
+        assert_eq!(report.errors.len(), 2);
+    }
+
+    #[test]
+    fn never_firing_warning_names_the_missing_date() {
+        let report = report_at("0 0 31 4 *", None);
+        assert_eq!(
+            report.warnings,
+            ["the schedule never fires: day 31 of April does not exist"]
+        );
+        let report = report_at("0 0 30 2 *", None);
+        assert_eq!(
+            report.warnings,
+            ["the schedule never fires: day 30 of February does not exist"]
+        );
+    }
+
+    #[test]
+    fn describes_valid_schedules_and_descriptors() {
+        assert_eq!(
+            report_at("30 2 * * 1-5", None).description.as_deref(),
+            Some("At 02:30, Monday through Friday")
+        );
+        assert_eq!(
+            report_at("@every 90m", None).description.as_deref(),
+            Some("Every 90 minutes, counted from the CronJob's creation (not aligned to the clock)")
+        );
+        assert_eq!(report_at("0 0 * * 7", None).description, None);
     }
 }

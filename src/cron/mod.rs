@@ -3,6 +3,7 @@
 //! CronJob controller vendor. The `cron` crate cannot stand in (six or seven fields,
 //! weekdays 1-7, other error texts); see docs/cron.md.
 
+mod describe;
 mod next;
 mod parse;
 mod zone;
@@ -12,6 +13,7 @@ use chrono_tz::Tz;
 
 pub use crate::gocompat::go_quote;
 use crate::gocompat::AtoiError;
+pub use describe::describe;
 use parse::Parsed;
 use zone::{load_location, Location};
 

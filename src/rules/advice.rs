@@ -32,12 +32,18 @@ pub(crate) fn advise(kind: Kind, obj: &Value, warnings: &Warnings, ctx: &Context
     if warnings.never_firing_schedule && !schedule.is_empty() && !crate::apiserver::crashes_parser(schedule) {
         if let Ok(parsed) = cron::controller_schedule(schedule, tz) {
             if parsed.next(ctx.now).is_none() {
-                let why =
-                    impossible_dates(schedule).unwrap_or_else(|| "no run in the next 5 years".to_string());
+                let why = parsed
+                    .why_never()
+                    .unwrap_or_else(|| "no run in the next 5 years".to_string());
+                let means = cron::describe(schedule)
+                    .map(|d| format!(" ({}: {d})", quote(schedule)))
+                    .unwrap_or_default();
                 out.push(advice(
                     RuleId::NeverFiringSchedule,
                     &sp.child("schedule"),
-                    format!("never fires: {why}; the API server accepts it, but no Job will ever be created"),
+                    format!(
+                        "never fires: {why}{means}; the API server accepts it, but no Job will ever be created"
+                    ),
                 ));
             }
         }
@@ -63,120 +69,4 @@ pub(crate) fn advise(kind: Kind, obj: &Value, warnings: &Warnings, ctx: &Context
         ));
     }
     out
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const MONTH_DAYS: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/// Parses a plain list field (`30,31`, `2`, `feb`, `4-6`) into values; `None` for stars,
-/// steps or anything else this explanation does not try to read.
-fn plain_list(field: &str, names: bool) -> Option<Vec<u32>> {
-    // Day and month values above 31 are parse errors anyway; the cap keeps ranges small.
-    let parse = |t: &str| -> Option<u32> {
-        if let Ok(n) = t.parse::<u32>() {
-            return (n <= 31).then_some(n);
-        }
-        if !names {
-            return None;
-        }
-        let lower = t.to_ascii_lowercase();
-        MONTHS
-            .iter()
-            .position(|m| m[..3].eq_ignore_ascii_case(&lower))
-            .map(|i| i as u32 + 1)
-    };
-    let mut out = Vec::new();
-    for part in field.split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((a, b)) => {
-                let (a, b) = (parse(a)?, parse(b)?);
-                out.extend(a..=b);
-            }
-            None => out.push(parse(part)?),
-        }
-    }
-    Some(out)
-}
-
-/// Says why a schedule never fires, when the reason is simple: a field that lists no
-/// values (`,` is accepted and matches nothing), or days of month its months never have.
-fn impossible_dates(schedule: &str) -> Option<String> {
-    let fields: Vec<&str> = schedule.split_whitespace().collect();
-    let [minute, hour, dom, month, dow] = fields.as_slice() else {
-        return None;
-    };
-    let names = ["minute", "hour", "day-of-month", "month", "day-of-week"];
-    for (name, field) in names.iter().zip([minute, hour, dom, month, dow]) {
-        if field.chars().all(|c| c == ',') {
-            return Some(format!("the {name} field {} lists no values", quote(field)));
-        }
-    }
-    if *dow != "*" && *dow != "?" {
-        return None;
-    }
-    let days = plain_list(dom, false)?;
-    let months = plain_list(month, true)?;
-    if days.is_empty() || months.is_empty() {
-        return None;
-    }
-    let impossible = months
-        .iter()
-        .all(|m| (1..=12).contains(m) && days.iter().all(|d| *d > MONTH_DAYS[*m as usize - 1]));
-    if !impossible {
-        return None;
-    }
-    let day_list: Vec<String> = days.iter().map(u32::to_string).collect();
-    let month_list: Vec<&str> = months.iter().map(|m| MONTHS[*m as usize - 1]).collect();
-    let (noun, verb) = if days.len() == 1 {
-        ("day", "does")
-    } else {
-        ("days", "do")
-    };
-    Some(format!(
-        "{noun} {} of {} {verb} not exist",
-        day_list.join(", "),
-        month_list.join(", ")
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn explains_impossible_dates() {
-        assert_eq!(
-            impossible_dates("0 0 30 2 *").as_deref(),
-            Some("day 30 of February does not exist")
-        );
-        assert_eq!(
-            impossible_dates("0 0 30,31 feb *").as_deref(),
-            Some("days 30, 31 of February do not exist")
-        );
-        assert_eq!(
-            impossible_dates("0 0 31 4,6 *").as_deref(),
-            Some("day 31 of April, June does not exist")
-        );
-        assert_eq!(impossible_dates("0 0 29 2 *"), None);
-        assert_eq!(impossible_dates("0 0 31 2 1"), None);
-        assert_eq!(impossible_dates("@daily"), None);
-        assert_eq!(impossible_dates("0 0 1-4000000000 2 *"), None);
-        assert_eq!(
-            impossible_dates(", * * * *").as_deref(),
-            Some("the minute field \",\" lists no values")
-        );
-    }
 }

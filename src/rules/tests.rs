@@ -657,6 +657,18 @@ fn warns_about_schedules_that_never_fire() {
 }
 
 #[test]
+fn never_firing_warning_names_the_date_and_says_what_the_schedule_means() {
+    let obj = cronjob(json!({"spec": {"schedule": "0 0 31 4 *"}}));
+    let f = findings(Kind::CronJob, &obj, &Policy::default());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0].message,
+        "never fires: day 31 of April does not exist (\"0 0 31 4 *\": At 00:00, on April 31); \
+         the API server accepts it, but no Job will ever be created"
+    );
+}
+
+#[test]
 fn builds_the_status_message_with_duplicates_dropped() {
     let name = "a".repeat(64);
     let f = findings(

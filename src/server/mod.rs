@@ -58,6 +58,9 @@ pub struct Settings {
     pub reload_interval: Duration,
     pub handshake_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Logged once the webhook really listens (the development curl command), never
+    /// before a start that may still fail.
+    pub listening_hint: Option<String>,
 }
 
 impl Settings {
@@ -72,6 +75,7 @@ impl Settings {
             reload_interval: Duration::from_secs(2),
             handshake_timeout: HANDSHAKE_TIMEOUT,
             shutdown_grace: SHUTDOWN_GRACE,
+            listening_hint: None,
         }
     }
 }
@@ -125,7 +129,10 @@ pub async fn serve(
                 }
                 Err(e) => {
                     state.metrics.record_cert_reload(ReloadResult::Failure);
-                    error!(error = %e, "new serving certificate rejected; still serving the previous one");
+                    error!(
+                        error = format!("{:#}", anyhow::Error::new(e)),
+                        "new serving certificate rejected; still serving the previous one"
+                    );
                 }
             },
         ));
@@ -178,6 +185,9 @@ pub async fn serve(
         mtls = settings.client_ca.is_some(),
         "batchguard webhook listening"
     );
+    if let Some(hint) = &settings.listening_hint {
+        info!("{hint}");
+    }
     let app = router(state.clone());
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -264,28 +274,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
     let own_namespace = std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty());
+    // The bound address, so `--listen 127.0.0.1:0` gets the real port.
+    let bound = listener.local_addr()?;
+    let listening_hint = dev_ca.map(|ca| {
+        let host = if bound.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            match bound {
+                SocketAddr::V4(a) => a.ip().to_string(),
+                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            }
+        };
+        format!(
+            "try it: curl -s --cacert {} -H 'Content-Type: application/json' --data @tests/data/admission/cronjob-create.mutate.json https://{host}:{}/mutate",
+            ca.display(),
+            bound.port()
+        )
+    });
     let settings = Settings {
         client_ca: args.client_ca,
         config: args.config,
         own_namespace,
         reload_interval: Duration::from_secs_f64(args.reload_interval),
+        listening_hint,
         ..Settings::new(cert, key)
     };
-    if let Some(ca) = dev_ca {
-        let host = if listen.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else {
-            match listen {
-                SocketAddr::V4(a) => a.ip().to_string(),
-                SocketAddr::V6(a) => format!("[{}]", a.ip()),
-            }
-        };
-        info!(
-            "try it: curl --cacert {} -H 'Content-Type: application/json' --data @tests/data/admission/cronjob-create.mutate.json https://{host}:{}/mutate",
-            ca.display(),
-            listen.port()
-        );
-    }
     serve(listener, Some(metrics_listener), settings, shutdown_signal()).await
 }
 

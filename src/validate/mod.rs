@@ -42,6 +42,9 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                     yaml::ErrorKind::TooDeep => RuleId::YamlTooDeep,
                     yaml::ErrorKind::AliasBudget => RuleId::YamlAliasBudget,
                 };
+                if rule == SYNTAX_RULE && holds_template(text, e.line) {
+                    e.message.push_str(TEMPLATE_HINT);
+                }
                 results.push(DocResult::unparseable(
                     file,
                     index,
@@ -69,6 +72,28 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
         }
     }
     results
+}
+
+/// Added to a syntax error in a document that holds Go template syntax: a Helm chart's
+/// templates are not YAML until rendered, and their `{{- … }}` is the usual error.
+const TEMPLATE_HINT: &str = "; the document contains Go template syntax ({{ … }}): render it first: helm template … | batchguard validate -";
+
+/// Whether the document around `line` (1-based; documents split at `---` lines) holds a
+/// `{{ … }}` pair.
+fn holds_template(text: &str, line: usize) -> bool {
+    let mut document = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        if l.starts_with("---") {
+            if i + 1 > line {
+                break;
+            }
+            document.clear();
+        }
+        document.push(l);
+    }
+    document
+        .iter()
+        .any(|l| l.find("{{").is_some_and(|open| l[open..].contains("}}")))
 }
 
 /// Gives each reading warning to the result it concerns: the List item under which it
@@ -234,6 +259,44 @@ mod tests {
         assert_ne!(r[2].status, Status::Unparseable);
         assert_eq!(r[2].line, 14);
         assert_eq!(r[2].document, 2);
+    }
+
+    const HELM_TEMPLATE: &str = "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: {{ include \"app.fullname\" . }}\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\nspec:\n  schedule: {{ .Values.schedule | quote }}\n";
+
+    #[test]
+    fn a_helm_template_gets_a_hint_to_render_it_first() {
+        let r = check(HELM_TEMPLATE);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, Status::Unparseable);
+        let message = &r[0].findings[0].message;
+        assert!(
+            message.ends_with(
+                "; the document contains Go template syntax ({{ … }}): render it first: helm template … | batchguard validate -"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_template_hint_looks_only_at_the_broken_document() {
+        let src = "a: \"{{ fine in a string }}\"\n---\nb: [1, 2\n".to_string();
+        let r = check(&src);
+        assert_eq!(r[1].status, Status::Unparseable);
+        assert!(!r[1].findings[0].message.contains("template"), "{:?}", r[1]);
+        let src = format!("b: [1, 2\n---\n{HELM_TEMPLATE}");
+        let r = check(&src);
+        assert!(!r[0].findings[0].message.contains("template"), "{:?}", r[0]);
+        assert!(r[1].findings[0].message.contains("helm template"), "{:?}", r[1]);
+    }
+
+    #[test]
+    fn finds_template_syntax_in_the_document_around_a_line() {
+        let text = "a: 1\n---\nb: {{ x }}\n---\nc: 2\n";
+        assert!(!holds_template(text, 1));
+        assert!(holds_template(text, 2));
+        assert!(holds_template(text, 3));
+        assert!(!holds_template(text, 5));
+        assert!(!holds_template("a: }} {{\n", 1));
     }
 
     #[test]

@@ -459,7 +459,15 @@ fn schedule_json_reports() {
             "{name}"
         );
         assert!(v["next"].as_array().expect("next").len() <= 3, "{name}");
-        let keys = ["schedule", "timeZone", "valid", "errors", "warnings", "next"];
+        let keys = [
+            "schedule",
+            "timeZone",
+            "valid",
+            "description",
+            "errors",
+            "warnings",
+            "next",
+        ];
         let object = v.as_object().expect("object");
         assert!(
             keys.iter().all(|k| object.contains_key(*k)) && object.len() == keys.len(),
@@ -552,5 +560,109 @@ fn the_examples_directory_is_what_its_readme_says() {
             ("examples/job-db-migrate.yaml", None),
             ("examples/list-exported.yaml", Some(1)),
         ]
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_blamed_on_the_zone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = batchguard(
+        dir.path(),
+        &["schedule", "--time-zone", "Mars/Olympus", "0 0 * * *"],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).starts_with(
+            "invalid: unknown time zone \"Mars/Olympus\" (the schedule \"0 0 * * *\" itself is valid)\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_helm_template_is_told_to_render_first() {
+    let template = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: x\n  labels:\n    {{- include \"app.labels\" . | nindent 4 }}\n";
+    let out = with_stdin(&["validate", "-"], template);
+    assert_eq!(code(&out), 1);
+    assert!(
+        stdout(&out).contains("render it first: helm template … | batchguard validate -"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn reload_interval_zero_says_the_accepted_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = batchguard(dir.path(), &["serve", "--reload-interval", "0"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("must be greater than 0 and at most 3600 seconds"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_missing_certificate_is_named_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = batchguard(
+        dir.path(),
+        &[
+            "serve",
+            "--tls-cert",
+            "missing.crt",
+            "--tls-key",
+            "missing.key",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(!err.contains("try it"), "{err}");
+}
+
+#[test]
+fn a_bad_policy_stops_serve_before_any_curl_hint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bad.yaml"), "x: [\n").expect("write");
+    let out = batchguard(
+        dir.path(),
+        &[
+            "serve",
+            "--config",
+            "bad.yaml",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(!stderr(&out).contains("try it"), "{}", stderr(&out));
+}
+
+#[test]
+fn completions_man_and_version_come_from_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = batchguard(dir.path(), &["completions", shell]);
+        assert_eq!(code(&out), 0, "{shell}");
+        assert!(stdout(&out).contains("validate"), "{shell}");
+    }
+    let man = batchguard(dir.path(), &["man"]);
+    assert_eq!(code(&man), 0);
+    assert!(stdout(&man).contains(".TH batchguard 1"));
+    let version = batchguard(dir.path(), &["--version"]);
+    assert_eq!(code(&version), 0);
+    assert!(
+        stdout(&version).starts_with(concat!("batchguard ", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        stdout(&version)
     );
 }

@@ -1329,6 +1329,9 @@ fn dockerfile_copies_every_target_the_manifest_names() {
         );
     }
     assert!(dockerfile.contains("COPY benches ./benches"));
+    // build.rs gives --version its revision (BATCHGUARD_REVISION as a build-arg).
+    assert!(dockerfile.contains("COPY Cargo.toml Cargo.lock build.rs ./"));
+    assert!(read(".dockerignore").lines().any(|l| l.trim() == "!build.rs"));
 }
 
 #[test]
@@ -1382,6 +1385,33 @@ fn install_doc_names_the_one_command_and_the_uninstall_order() {
         .find("kubectl delete namespace batchguard")
         .expect("namespace delete");
     assert!(uninstall < namespace, "webhooks go before the server");
+}
+
+#[test]
+fn no_other_page_keeps_an_old_ca_bundle_recipe() {
+    // docs/install.md is the one place; the others link to it.
+    let mut pages = vec![
+        "README.md".to_string(),
+        "certs/README.md".to_string(),
+        "certs/make-dev-certs.sh".to_string(),
+        "deploy/README.md".to_string(),
+    ];
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    for entry in std::fs::read_dir(docs).expect("docs/") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") && name != "install.md" {
+            pages.push(format!("docs/{name}"));
+        }
+    }
+    for page in &pages {
+        let text = read(page);
+        for recipe in ["CA_BUNDLE_PLACEHOLDER", "base64 -w0", "deploy/webhooks.yaml"] {
+            assert!(
+                !text.contains(recipe),
+                "{page} still has a caBundle recipe: {recipe}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
 //!   Kubernetes API server.
-//! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
+//! - `cron_corpus`, `schedule_corpus`, `describe_corpus`: every schedule of the robfig/cron
+//!   corpus (verdicts, fire times, descriptions).
+//! - `integrations`: the pre-commit hook and the GitHub Action's shell steps.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `pod_corpus`, `validate_corpus`: every manifest of the API-server
 //!   corpora (batch fields, and the pod template).
@@ -19,7 +21,9 @@ mod cluster;
 mod common;
 mod cron_corpus;
 mod deploy;
+mod describe_corpus;
 mod fake_apiserver;
+mod integrations;
 mod manifest_corpus;
 mod pod_corpus;
 mod schedule_corpus;
