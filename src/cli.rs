@@ -49,7 +49,9 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-/// Output format of `validate` and `schedule`.
+pub use crate::report::Format as ReportFormat;
+
+/// Output format of `schedule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// For people (colour on a terminal unless NO_COLOR is set).
@@ -72,13 +74,23 @@ Every document of a multi-document file is judged, and so is every item of a `ki
 The API server's defaults are applied in memory first, as the cluster would before \
 validating. Documents of other kinds, or without apiVersion/kind, are counted as skipped; \
 a Job or CronJob whose apiVersion is missing or not batch/v1 (batch/v1beta1) is an error. \
-A document with a YAML syntax error is reported at its line:col and the others are still checked.",
+A document with a YAML syntax error is reported at its line:col and the others are still checked. \
+A document that is not an object (a bare scalar or list) is an error (`not-an-object`); an \
+unreadable path is a result of its own (`unreadable-input`) in every format.
+
+A stored object, one that carries server-set metadata (`uid`, `resourceVersion`, \
+`creationTimestamp`) as `kubectl get -o yaml` prints it, is judged as the API server judges an \
+UPDATE that changes nothing, plus policy and advice: its generated selector is not an error.",
     after_help = concat!(
         "Examples:
   batchguard validate examples/
   batchguard validate cronjob.yaml job.json
   batchguard validate --config policy.yaml --format json manifests/ > report.json
   helm template chart/ | batchguard validate -
+  kubectl get jobs,cronjobs -A -o yaml | batchguard validate -
+  batchguard validate --format sarif manifests/ > batchguard.sarif
+  batchguard validate --format github manifests/      # annotations in a GitHub Actions job
+  batchguard validate --format junit manifests/ > junit.xml
 
 ",
         "Exit codes:
@@ -89,10 +101,11 @@ A document with a YAML syntax error is reported at its line:col and the others a
 )]
 pub struct ValidateArgs {
     /// Output format: `text` prints one compiler-style line per finding
-    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` prints one
-    /// JSON report.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` one JSON
+    /// report (docs/cli.md); `sarif` SARIF 2.1.0 (GitHub code scanning); `junit` JUnit XML;
+    /// `github` GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Policy file (YAML) with stricter rules and warnings; see `batchguard config default`.
     /// Without it, the defaults make batchguard exactly as strict as the API server.
     #[arg(long, value_name = "FILE")]
@@ -226,7 +239,7 @@ mod tests {
             panic!("validate expected")
         };
         assert!(args.paths.is_empty());
-        assert_eq!(args.format, Format::Text);
+        assert_eq!(args.format, ReportFormat::Text);
     }
 
     #[test]

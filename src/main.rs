@@ -9,8 +9,9 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::Parser;
 
-use batchguard::cli::{Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
+use batchguard::cli::{Cli, Command, ConfigCommand, Format, ReportFormat, ScheduleArgs, ValidateArgs};
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
+use batchguard::report::Report;
 use batchguard::validate::{self, RunOptions};
 
 /// mimalloc for the binary only (the library leaves the choice to its users): `serve` builds
@@ -91,7 +92,7 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         );
     }
     let stderr_tty = io::stderr().is_terminal();
-    let show_progress = args.format == Format::Text && stderr_tty;
+    let show_progress = args.format == ReportFormat::Text && stderr_tty;
     let mut shown = false;
     let mut progress = |done: usize, total: usize| {
         if show_progress && total > PROGRESS_THRESHOLD && (done % 50 == 0 || done == total) {
@@ -111,19 +112,30 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         // Clear the progress line so the report starts on a clean line.
         let _ = write!(io::stderr(), "\r\x1b[2K");
     }
+    print_input_errors(&report, args.format);
+    write_report(&report, args.format)?;
+    Ok(report.exit_code())
+}
+
+/// Input problems on stderr: the notes (an empty directory, a skipped pipe) always; the
+/// unreadable paths too unless the report is text, which already lists them on stdout.
+fn print_input_errors(report: &Report, format: ReportFormat) {
     for e in &report.input_errors {
+        if e.is_fatal() && format == ReportFormat::Text {
+            continue;
+        }
         let prefix = if e.is_fatal() { "error" } else { "warning" };
         let _ = writeln!(io::stderr(), "{prefix}: {}", with_causes(e));
     }
+}
+
+fn write_report(report: &Report, format: ReportFormat) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let color = use_color(stdout.is_terminal());
     let mut out = io::BufWriter::new(stdout.lock());
-    match args.format {
-        Format::Text => batchguard::report::text::write(&mut out, &report, color)?,
-        Format::Json => batchguard::report::json::write(&mut out, &report)?,
-    }
+    batchguard::report::write(&mut out, report, format, color)?;
     out.flush()?;
-    Ok(report.exit_code())
+    Ok(())
 }
 
 /// An error and its causes on one line, as anyhow's `{:#}` prints them.

@@ -98,6 +98,9 @@ impl Judge<'_> {
     }
 
     fn object(&self, value: &Value, item: Option<usize>, prefix: &[Segment], line: usize) -> DocResult {
+        if !value.is_object() {
+            return self.not_an_object(value, item, prefix, line);
+        }
         let api_version = value.get("apiVersion").and_then(Value::as_str);
         let kind_name = value.get("kind").and_then(Value::as_str);
         let Some(kind_name) = kind_name else {
@@ -124,12 +127,16 @@ impl Judge<'_> {
                 };
             }
         };
-        let ctx = Context {
-            operation: Operation::Create,
-            old: None,
-            now: self.now,
+        let findings = if rules::is_stored(value) {
+            rules::check_stored(kind, value, self.policy, self.now)
+        } else {
+            let ctx = Context {
+                operation: Operation::Create,
+                old: None,
+                now: self.now,
+            };
+            rules::check_manifest(kind, value, self.policy, &ctx)
         };
-        let findings = rules::check_manifest(kind, value, self.policy, &ctx);
         let located = self.place(findings, prefix, line);
         let status = if located.iter().any(|f| f.severity == Severity::Error) {
             Status::Invalid
@@ -240,6 +247,44 @@ impl Judge<'_> {
         // Stable: findings at one position keep the engine's order (the API server's).
         located.sort_by_key(|f| (f.line, f.column));
         located
+    }
+
+    /// A document (or List item) that is a scalar, a list or null: kubectl cannot read it as
+    /// an object either, so it is unparseable, pointed at its value.
+    fn not_an_object(
+        &self,
+        value: &Value,
+        item: Option<usize>,
+        prefix: &[Segment],
+        line: usize,
+    ) -> DocResult {
+        let what = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "an object",
+        };
+        let whose = if item.is_some() { "List item" } else { "document" };
+        let hint = if value.is_array() {
+            " (several objects go in documents of their own, separated by `---`, or in the items of a `kind: List`)"
+        } else {
+            ""
+        };
+        let pos = self.position(prefix);
+        let mut r = self.result(value, item, line, Status::Unparseable);
+        r.findings.push(Located {
+            rule: RuleId::NotAnObject,
+            severity: Severity::Error,
+            field: String::new(),
+            message: format!(
+                "the {whose} is {what}, not an object: a manifest is a mapping with apiVersion, kind and metadata{hint}"
+            ),
+            line: pos.map_or(line, |p| p.line),
+            column: pos.map_or(1, |p| p.column),
+        });
+        r
     }
 
     fn skipped(&self, value: &Value, item: Option<usize>, line: usize) -> DocResult {

@@ -7,6 +7,7 @@
 //!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
 //!   Kubernetes API server.
+//! - `faces`: every report format over the same fixtures; stored objects; `mutate`.
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `pod_corpus`, `validate_corpus`: every manifest of the API-server
@@ -19,6 +20,7 @@ mod cluster;
 mod common;
 mod cron_corpus;
 mod deploy;
+mod faces;
 mod fake_apiserver;
 mod manifest_corpus;
 mod pod_corpus;
