@@ -21,6 +21,7 @@ cluster as an admission webhook (`serve`).",
   batchguard validate examples/
   batchguard validate --format json deploy/ | jq .summary
   kubectl get cronjobs -A -o yaml | batchguard validate
+  batchguard mutate --check k8s/
   batchguard schedule --time-zone Europe/Berlin '30 2 * * *'
   batchguard config default > policy.yaml
 
@@ -42,6 +43,7 @@ pub struct Cli {
 pub enum Command {
     // `validate` and `schedule` take their help from their Args structs.
     Validate(ValidateArgs),
+    Mutate(MutateArgs),
     Schedule(ScheduleArgs),
     /// Work with the policy file.
     Config(ConfigArgs),
@@ -111,6 +113,76 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Files or directories to check; `-` (or nothing) reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Output of `mutate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MutateFormat {
+    /// The documents as YAML, each after a `---` line.
+    Yaml,
+    /// The documents as JSON, one pretty-printed object each.
+    Json,
+    /// A JSON array with one entry per Job or CronJob: where it is, and its JSON Patch
+    /// (RFC 6902) against the object as written.
+    Patch,
+}
+
+/// `batchguard mutate`
+#[derive(Debug, Args)]
+#[command(
+    about = "Apply the webhook's defaults to manifests offline and print them (or check that they are written down)",
+    long_about = "Apply the webhook's `/mutate` defaults (the policy's `defaults:` section) to Job and \
+CronJob manifests offline, with the same code the webhook runs, and print the result.
+
+As in the cluster, each object is first defaulted as the API server would (offline \
+manifests are not), then mutated; the output is the document as written plus batchguard's \
+changes only, never the API server's defaults. What the manifest sets, even to an API \
+default (`concurrencyPolicy: Allow`), is kept, as the webhook keeps what `kubectl apply` \
+shows the user chose; `batchguard.io/keep: <field>` keeps an API default that is not \
+written. Objects in an exempt namespace or with the ignore annotation are left alone, and \
+so are stored Jobs (the webhook mutates Jobs on create only). The policy's `mode` is not \
+consulted: in warn mode the webhook warns about these same defaults.
+
+Inputs are read as `validate` reads them (files, directories, `-`, multi-document YAML, \
+`kind: List`); other kinds are printed unchanged. Mapping keys are printed sorted, and \
+comments are not kept.
+
+With `--check`, nothing is printed but a report (`--report`, the formats of `validate`): \
+one `would-mutate` error per default that is not written down.",
+    after_help = concat!(
+        "Examples:
+  batchguard mutate cronjob.yaml
+  batchguard mutate --config policy.yaml k8s/ > k8s-defaulted.yaml
+  batchguard mutate --format patch cronjob.yaml
+  batchguard mutate --check k8s/                        # in CI: are the defaults written down?
+  batchguard mutate --check --report github k8s/
+  helm template chart/ | batchguard mutate -
+
+",
+        "Exit codes:
+  0  printed (with --check: nothing would change)
+  1  with --check: the webhook would change something; or a document could not be parsed
+     (it is reported and left out of the output)
+  2  usage error, unreadable path or bad policy file"
+    )
+)]
+pub struct MutateArgs {
+    /// What to print: the mutated documents as `yaml` or `json`, or each object's JSON `patch`.
+    #[arg(long, value_enum, default_value_t = MutateFormat::Yaml)]
+    pub format: MutateFormat,
+    /// Print no manifests: report each default the webhook would set as a `would-mutate`
+    /// error, and exit 1 if there is any.
+    #[arg(long)]
+    pub check: bool,
+    /// The report's format with `--check` (as `validate --format`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Policy file (YAML) whose `defaults:` are applied; see `batchguard config default`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Files or directories; `-` (or nothing) reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }

@@ -9,10 +9,12 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::Parser;
 
-use batchguard::cli::{Cli, Command, ConfigCommand, Format, ReportFormat, ScheduleArgs, ValidateArgs};
+use batchguard::cli::{
+    Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat, ScheduleArgs, ValidateArgs,
+};
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
 use batchguard::report::Report;
-use batchguard::validate::{self, RunOptions};
+use batchguard::validate::{self, Face, RunOptions};
 
 /// mimalloc for the binary only (the library leaves the choice to its users): `serve` builds
 /// a JSON tree per request and the rules allocate many small strings, where glibc's malloc
@@ -54,6 +56,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate(args) => validate_command(args),
+        Command::Mutate(args) => mutate_command(args),
         Command::Schedule(args) => schedule_command(args),
         Command::Config(args) => match args.command {
             ConfigCommand::Default => {
@@ -77,6 +80,80 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
 /// Colour only for a terminal, and never when `NO_COLOR` is set (to anything).
 fn use_color(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn load_policy(config: Option<&std::path::Path>) -> anyhow::Result<Policy> {
+    Ok(match config {
+        Some(path) => Policy::load(path).context("invalid policy file")?,
+        None => Policy::default(),
+    })
+}
+
+fn mutate_command(args: MutateArgs) -> anyhow::Result<u8> {
+    let policy = load_policy(args.config.as_deref())?;
+    if args.check {
+        let report = validate::run_with(
+            &args.paths,
+            &policy,
+            RunOptions {
+                now: Utc::now(),
+                face: Face::MutateCheck,
+                progress: None,
+            },
+        );
+        print_input_errors(&report, args.report);
+        write_report(&report, args.report)?;
+        return Ok(report.exit_code());
+    }
+    let run = validate::rewrite::run(&args.paths, &policy, Utc::now());
+    let report = Report {
+        results: run.problems.clone(),
+        input_errors: run.input_errors,
+        ..Report::default()
+    };
+    // Problems go to stderr, as text: stdout is the manifests.
+    for e in &report.input_errors {
+        let prefix = if e.is_fatal() { "error" } else { "warning" };
+        let _ = writeln!(io::stderr(), "{prefix}: {}", with_causes(e));
+    }
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.status != batchguard::report::Status::Unreadable)
+    {
+        for f in &r.findings {
+            let _ = writeln!(
+                io::stderr(),
+                "{}:{}:{}: error[{}]: {}",
+                r.file,
+                f.line,
+                f.column,
+                f.rule,
+                f.message
+            );
+        }
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        MutateFormat::Yaml => {
+            for d in &run.documents {
+                out.write_all(validate::rewrite::to_yaml(&d.value).as_bytes())?;
+            }
+        }
+        MutateFormat::Json => {
+            for d in &run.documents {
+                serde_json::to_writer_pretty(&mut out, &d.value)?;
+                writeln!(out)?;
+            }
+        }
+        MutateFormat::Patch => {
+            let patches: Vec<_> = run.documents.iter().flat_map(|d| d.patches.iter()).collect();
+            serde_json::to_writer_pretty(&mut out, &patches)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(report.exit_code())
 }
 
 fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
@@ -105,6 +182,7 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         &policy,
         RunOptions {
             now: Utc::now(),
+            face: Face::Validate,
             progress: Some(&mut progress),
         },
     );

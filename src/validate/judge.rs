@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::Face;
 use crate::gocompat::go_quote as quote;
-use crate::model::{Context, Finding, Kind, Operation, Origin, RuleId, Segment, Severity};
+use crate::model::{Context, Finding, Kind, Operation, Origin, Reason, RuleId, Segment, Severity};
 use crate::policy::{Mode, Policy};
 use crate::report::{DocResult, Located, Status};
 use crate::rules;
@@ -71,6 +72,7 @@ impl<'a> Source<'a> {
 }
 
 pub(super) struct Judge<'a> {
+    pub(super) face: Face,
     pub(super) file: &'a str,
     pub(super) document: usize,
     /// The whole document, to tell which nodes of a finding's path exist.
@@ -127,7 +129,9 @@ impl Judge<'_> {
                 };
             }
         };
-        let findings = if rules::is_stored(value) {
+        let findings = if self.face == Face::MutateCheck {
+            would_mutate(kind, value, self.policy, self.now)
+        } else if rules::is_stored(value) {
             rules::check_stored(kind, value, self.policy, self.now)
         } else {
             let ctx = Context {
@@ -346,6 +350,26 @@ fn wrong_api_version(api_version: Option<&str>, kind: &str) -> Option<(String, &
     }
 }
 
+/// `mutate --check`: one `would-mutate` error per default the webhook would set, at the
+/// field (or its nearest parent in the source), worded as the webhook's warn mode words it.
+fn would_mutate(kind: Kind, value: &Value, policy: &Policy, now: DateTime<Utc>) -> Vec<Finding> {
+    let preview = crate::mutation::offline::preview(kind, value, policy, now);
+    preview
+        .applied
+        .iter()
+        .map(|a| Finding {
+            rule: RuleId::WouldMutate,
+            severity: Severity::Error,
+            // Not a policy rule: warn mode must not soften what --check asks for.
+            origin: Origin::Advice,
+            field: a.field.to_string(),
+            reason: Reason::FieldValueRequired,
+            message: format!("would set {}", a.detail),
+            location: a.path.iter().map(|k| Segment::Key((*k).to_string())).collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +402,7 @@ mod tests {
         let root = doc.value.clone().expect("a document");
         let source = Source::new(src);
         let judge = Judge {
+            face: Face::Validate,
             file: "m.yaml",
             document: 0,
             root: &root,

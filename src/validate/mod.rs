@@ -5,6 +5,7 @@
 
 pub mod inputs;
 mod judge;
+pub mod rewrite;
 
 use std::path::PathBuf;
 
@@ -23,8 +24,29 @@ pub use judge::API_VERSION_RULE;
 /// The rule id given to a document that is not valid YAML (or JSON).
 pub const SYNTAX_RULE: RuleId = RuleId::YamlSyntax;
 
+/// What a run asks of each Job and CronJob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Face {
+    /// `validate`: the API server's verdict, policy and advice.
+    #[default]
+    Validate,
+    /// `mutate --check`: a `would-mutate` error per default the webhook would set.
+    MutateCheck,
+}
+
 /// Judges every document of one source text. `file` names it in the results.
 pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc>) -> Vec<DocResult> {
+    check_source_as(Face::Validate, file, bytes, policy, now)
+}
+
+/// [`check_source`] for a given face.
+pub fn check_source_as(
+    face: Face,
+    file: &str,
+    bytes: &[u8],
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<DocResult> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return vec![not_utf8(file, bytes, &e)],
@@ -54,6 +76,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 let Some(value) = doc.value else { continue };
                 let first = results.len();
                 let judge = Judge {
+                    face,
                     file,
                     document: index,
                     root: &value,
@@ -123,6 +146,7 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
 /// Options for [`run_with`].
 pub struct RunOptions<'a> {
     pub now: DateTime<Utc>,
+    pub face: Face,
     /// Called after each input with (done, total).
     pub progress: Option<&'a mut dyn FnMut(usize, usize)>,
 }
@@ -135,6 +159,7 @@ pub fn run(paths: &[PathBuf], policy: &Policy) -> Report {
         policy,
         RunOptions {
             now: Utc::now(),
+            face: Face::Validate,
             progress: None,
         },
     )
@@ -150,6 +175,7 @@ pub fn run_with(paths: &[PathBuf], policy: &Policy, options: RunOptions<'_>) -> 
     let found = discover(paths);
     let total = found.iter().filter(|f| f.is_ok()).count();
     let now = options.now;
+    let face = options.face;
     let (tick, ticks) = std::sync::mpsc::channel::<()>();
     let outcomes: Vec<Result<Vec<DocResult>, InputError>> = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
@@ -157,8 +183,8 @@ pub fn run_with(paths: &[PathBuf], policy: &Policy, options: RunOptions<'_>) -> 
                 .into_par_iter()
                 .map_with(tick, |tick, input| {
                     let input = input?;
-                    let outcome =
-                        read_input(&input).map(|bytes| check_source(&input.label(), &bytes, policy, now));
+                    let outcome = read_input(&input)
+                        .map(|bytes| check_source_as(face, &input.label(), &bytes, policy, now));
                     // The receiver only goes away if the progress loop panicked.
                     let _ = tick.send(());
                     outcome
@@ -491,6 +517,7 @@ mod tests {
             &Policy::default(),
             RunOptions {
                 now: Utc::now(),
+                face: Face::Validate,
                 progress: Some(&mut progress),
             },
         );

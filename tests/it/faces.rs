@@ -155,3 +155,94 @@ fn a_manifest_copied_from_a_stored_job_names_no_placeholder_uid() {
         );
     }
 }
+
+const CRONJOB: &str = "\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: hourly
+  namespace: prod
+spec:
+  schedule: '@hourly'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: main
+            image: busybox
+";
+
+#[test]
+fn mutate_prints_the_manifest_with_the_webhooks_defaults_and_check_passes_on_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("cj.yaml"), CRONJOB).expect("write");
+    let check = run(dir.path(), &["mutate", "--check", "cj.yaml"], None);
+    assert_eq!(code(&check), 1, "{}", stdout(&check));
+    assert!(stdout(&check).contains("cj.yaml:6:1: error[would-mutate] spec.concurrencyPolicy: would set spec.concurrencyPolicy=Forbid"), "{}", stdout(&check));
+    let out = run(dir.path(), &["mutate", "cj.yaml"], None);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let yaml = stdout(&out);
+    insta::assert_snapshot!("faces_mutate_yaml", yaml);
+    // Only the user's document and batchguard's defaults: no API server defaults.
+    assert!(!yaml.contains("dnsPolicy") && !yaml.contains("suspend"), "{yaml}");
+    std::fs::write(dir.path().join("cj.yaml"), &yaml).expect("write");
+    for report in FORMATS {
+        let again = run(
+            dir.path(),
+            &["mutate", "--check", "--report", report, "cj.yaml"],
+            None,
+        );
+        assert_eq!(code(&again), 0, "{report}: {}", stdout(&again));
+    }
+    // What was printed is what validate accepts.
+    assert_eq!(code(&run(dir.path(), &["validate", "cj.yaml"], None)), 0);
+}
+
+#[test]
+fn mutate_patch_is_what_the_webhook_would_send_against_the_manifest() {
+    let out = run(&data(), &["mutate", "--format", "patch", "-"], Some(CRONJOB));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let entry = &v[0];
+    assert_eq!(entry["kind"], "CronJob");
+    assert_eq!(entry["namespace"], "prod");
+    let ops = entry["patch"].as_array().expect("ops");
+    assert!(ops.iter().all(|op| op["op"] == "add"), "{ops:?}");
+    assert!(
+        ops.iter()
+            .any(|op| op["path"] == "/spec/jobTemplate/spec/activeDeadlineSeconds" && op["value"] == 3600),
+        "{ops:?}"
+    );
+    // JSON output is the same document.
+    let json = run(&data(), &["mutate", "--format", "json", "-"], Some(CRONJOB));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(doc["spec"]["concurrencyPolicy"], "Forbid");
+}
+
+#[test]
+fn mutate_keeps_what_the_user_chose_and_leaves_stored_jobs_alone() {
+    let chosen = CRONJOB.replace("  schedule:", "  concurrencyPolicy: Allow\n  schedule:");
+    let out = run(&data(), &["mutate", "-"], Some(&chosen));
+    assert!(
+        stdout(&out).contains("concurrencyPolicy: Allow"),
+        "{}",
+        stdout(&out)
+    );
+    let job = stored("job-update-label.validate.json");
+    let input = serde_json::to_string(&job).expect("json");
+    let out = run(&data(), &["mutate", "--check", "-"], Some(&input));
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}
+
+#[test]
+fn mutate_reports_what_it_cannot_read_and_prints_the_rest() {
+    let input = format!("{CRONJOB}---\n{{a: [\n");
+    let out = run(&data(), &["mutate", "-", "faces/gone.yaml"], Some(&input));
+    assert_eq!(code(&out), 2);
+    assert!(stdout(&out).contains("concurrencyPolicy: Forbid"));
+    let err = stderr(&out);
+    assert!(err.contains("error: cannot read faces/gone.yaml"), "{err}");
+    assert!(err.contains("<stdin>:17:6: error[yaml-syntax]"), "{err}");
+}
