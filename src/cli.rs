@@ -22,6 +22,7 @@ cluster as an admission webhook (`serve`).",
   batchguard validate --format json deploy/ | jq .summary
   kubectl get cronjobs -A -o yaml | batchguard validate
   batchguard mutate --check k8s/
+  batchguard audit -A
   batchguard schedule --time-zone Europe/Berlin '30 2 * * *'
   batchguard config default > policy.yaml
 
@@ -44,6 +45,7 @@ pub enum Command {
     // `validate` and `schedule` take their help from their Args structs.
     Validate(ValidateArgs),
     Mutate(MutateArgs),
+    Audit(AuditArgs),
     Schedule(ScheduleArgs),
     /// Work with the policy file.
     Config(ConfigArgs),
@@ -185,6 +187,63 @@ pub struct MutateArgs {
     /// Files or directories; `-` (or nothing) reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// `batchguard audit`
+#[derive(Debug, Args)]
+#[command(
+    about = "Judge every Job and CronJob of a live cluster, and say what the webhook would change",
+    long_about = "Read every Job and CronJob from a live cluster (paginated LISTs of jobs.batch and \
+cronjobs.batch, 500 per page) and judge each as the stored object it is: as the API server \
+judges an UPDATE that changes nothing, plus the policy's rules and advice. For each CronJob \
+it also warns about each default `/mutate` would set on a CronJob like it created today \
+(`would-mutate`), about a schedule that never fires, and about daylight-saving changes in the \
+next year that skip or repeat a run (`dst-schedule`, for CronJobs with spec.timeZone).
+
+The cluster is found as kubectl finds it: --kubeconfig, else KUBECONFIG, else \
+~/.kube/config, else the in-cluster ServiceAccount. Without -n or -A the context's namespace \
+is read. The report is validate's, in any of its formats; in JSON each result's `file` is \
+`cluster` and `namespace` is set. A list the API server refuses (RBAC: `list` on jobs.batch \
+and cronjobs.batch is needed) or that cannot reach it is an `unreadable-input` result.",
+    after_help = concat!(
+        "Examples:
+  batchguard audit -A
+  batchguard audit -n prod --config policy.yaml
+  batchguard audit --context staging -A --format json | jq '.results[] | select(.status == \"invalid\")'
+  batchguard audit -A --format sarif > audit.sarif
+
+",
+        "Exit codes:
+  0  no error-level findings (warnings allowed)
+  1  at least one object has an error finding
+  2  usage error, bad policy file or kubeconfig, or a list was refused (RBAC) or the API
+     server could not be reached"
+    )
+)]
+pub struct AuditArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+    /// Read this namespace (default: the context's namespace).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Read every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Policy file (YAML) with stricter rules, warnings and defaults; see `batchguard config default`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format, as `validate --format`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// `batchguard schedule`

@@ -10,7 +10,8 @@ use chrono::Utc;
 use clap::Parser;
 
 use batchguard::cli::{
-    Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat, ScheduleArgs, ValidateArgs,
+    AuditArgs, Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat, ScheduleArgs,
+    ValidateArgs,
 };
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
 use batchguard::report::Report;
@@ -57,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate(args) => validate_command(args),
         Command::Mutate(args) => mutate_command(args),
+        Command::Audit(args) => audit_command(args),
         Command::Schedule(args) => schedule_command(args),
         Command::Config(args) => match args.command {
             ConfigCommand::Default => {
@@ -153,6 +155,34 @@ fn mutate_command(args: MutateArgs) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
+    Ok(report.exit_code())
+}
+
+fn audit_command(args: AuditArgs) -> anyhow::Result<u8> {
+    let policy = load_policy(args.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let client = batchguard::cluster::client(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
+        let namespace = match (&args.namespace, args.all_namespaces) {
+            (_, true) => None,
+            (Some(ns), false) => Some(ns.clone()),
+            (None, false) => Some(client.kube().default_namespace().to_string()),
+        };
+        anyhow::Ok(
+            batchguard::cluster::audit::audit(&client, namespace.as_deref(), &policy, Utc::now()).await,
+        )
+    })?;
+    for r in &report.results {
+        if r.status == batchguard::report::Status::Unreadable && args.format != ReportFormat::Text {
+            for f in &r.findings {
+                let _ = writeln!(io::stderr(), "error: {}", f.message);
+            }
+        }
+    }
+    write_report(&report, args.format)?;
     Ok(report.exit_code())
 }
 

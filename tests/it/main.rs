@@ -5,6 +5,7 @@
 //! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
 //! - `cli`: the binary as users run it (exit codes, output snapshots); `cli_hardening`:
 //!   hostile files (deep nesting, alias bombs, named pipes).
+//! - `audit`: `batchguard audit` against `fake_apiserver` (paginated lists, RBAC, the binary).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
 //!   Kubernetes API server.
 //! - `faces`: every report format over the same fixtures; stored objects; `mutate`.
@@ -14,6 +15,7 @@
 //!   corpora (batch fields, and the pod template).
 
 mod admission;
+mod audit;
 mod cli;
 mod cli_hardening;
 mod cluster;
