@@ -374,6 +374,62 @@ mod tests {
     }
 
     #[test]
+    fn every_report_format_is_accepted_by_validate() {
+        for f in ["text", "json", "sarif", "junit", "github"] {
+            let cli = Cli::try_parse_from(["batchguard", "validate", "--format", f]).expect("parses");
+            assert!(matches!(cli.command, Command::Validate(_)), "{f}");
+        }
+    }
+
+    #[test]
+    fn mutate_prints_yaml_by_default_and_checks_with_a_report_format() {
+        let cli = Cli::try_parse_from(["batchguard", "mutate", "a.yaml"]).expect("parses");
+        let Command::Mutate(args) = cli.command else {
+            panic!("mutate expected")
+        };
+        assert_eq!(
+            (args.format, args.check, args.report),
+            (MutateFormat::Yaml, false, ReportFormat::Text)
+        );
+        let cli = Cli::try_parse_from([
+            "batchguard",
+            "mutate",
+            "--check",
+            "--report",
+            "sarif",
+            "--format",
+            "patch",
+        ])
+        .expect("parses");
+        let Command::Mutate(args) = cli.command else {
+            panic!("mutate expected")
+        };
+        assert_eq!(
+            (args.format, args.check, args.report),
+            (MutateFormat::Patch, true, ReportFormat::Sarif)
+        );
+        assert!(Cli::try_parse_from(["batchguard", "mutate", "--format", "sarif"]).is_err());
+    }
+
+    #[test]
+    fn audit_takes_a_namespace_or_all_but_not_both() {
+        let cli =
+            Cli::try_parse_from(["batchguard", "audit", "-n", "prod", "--context", "c"]).expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("audit expected")
+        };
+        assert_eq!(args.namespace.as_deref(), Some("prod"));
+        assert_eq!(args.context.as_deref(), Some("c"));
+        assert!(!args.all_namespaces);
+        let cli = Cli::try_parse_from(["batchguard", "audit", "-A", "--format", "junit"]).expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("audit expected")
+        };
+        assert!(args.all_namespaces && args.format == ReportFormat::Junit);
+        assert!(Cli::try_parse_from(["batchguard", "audit", "-A", "-n", "x"]).is_err());
+    }
+
+    #[test]
     fn rejects_count_zero_and_bad_from() {
         assert!(Cli::try_parse_from(["batchguard", "schedule", "--count", "0", "* * * * *"]).is_err());
         assert!(Cli::try_parse_from(["batchguard", "schedule", "--from", "yesterday", "* * * * *"]).is_err());

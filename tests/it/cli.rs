@@ -390,7 +390,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_teaches_examples_and_exit_codes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for cmd in ["validate", "schedule"] {
+    for cmd in ["validate", "mutate", "audit", "schedule"] {
         let out = batchguard(dir.path(), &[cmd, "--help"]);
         assert_eq!(code(&out), 0);
         let text = stdout(&out);
