@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about,
     long_about = "Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver (v1.32) does: \
 offline over manifest files (`validate`), for one cron expression (`schedule`), or in the \
-cluster as an admission webhook (`serve`).",
+cluster as an admission webhook (`serve`). `mutate` previews the webhook's defaults offline, \
+and `audit` judges what a live cluster already holds.",
     after_help = concat!(
         "Examples:
   batchguard validate examples/
@@ -31,8 +32,9 @@ Run `batchguard <command> --help` for each command's flags.
 ",
         "Exit codes:
   0  success: no error-level findings (warnings allowed), or the schedule is valid
-  1  error findings, an unparseable document, or an invalid schedule
-  2  usage error, unreadable path, bad policy file, or the command could not run"
+  1  error findings, an unparseable document, an invalid schedule, or (mutate --check)
+     a default the webhook would set
+  2  usage error, unreadable path or list, bad policy file, or the command could not run"
     )
 )]
 pub struct Cli {
