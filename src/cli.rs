@@ -19,12 +19,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     about,
     long_about = "Judge Kubernetes batch/v1 Jobs and CronJobs exactly as kube-apiserver (v1.32) does: \
 offline over manifest files (`validate`), for one cron expression (`schedule`), or in the \
-cluster as an admission webhook (`serve`).",
+cluster as an admission webhook (`serve`). `mutate` previews the webhook's defaults offline, \
+and `audit` judges what a live cluster already holds.",
     after_help = concat!(
         "Examples:
   batchguard validate examples/
   batchguard validate --format json deploy/ | jq .summary
   kubectl get cronjobs -A -o yaml | batchguard validate
+  batchguard mutate --check k8s/
+  batchguard audit -A
   batchguard schedule --time-zone Europe/Berlin '30 2 * * *'
   batchguard config default > policy.yaml
   batchguard completions bash > ~/.local/share/bash-completion/completions/batchguard
@@ -34,8 +37,9 @@ Run `batchguard <command> --help` for each command's flags.
 ",
         "Exit codes:
   0  success: no error-level findings (warnings allowed), or the schedule is valid
-  1  error findings, an unparseable document, or an invalid schedule
-  2  usage error, unreadable path, bad policy file, or the command could not run"
+  1  error findings, an unparseable document, an invalid schedule, or (mutate --check)
+     a default the webhook would set
+  2  usage error, unreadable path or list, bad policy file, or the command could not run"
     )
 )]
 pub struct Cli {
@@ -47,6 +51,8 @@ pub struct Cli {
 pub enum Command {
     // `validate` and `schedule` take their help from their Args structs.
     Validate(ValidateArgs),
+    Mutate(MutateArgs),
+    Audit(AuditArgs),
     Schedule(ScheduleArgs),
     /// Work with the policy file.
     Config(ConfigArgs),
@@ -58,7 +64,9 @@ pub enum Command {
     Man(ManArgs),
 }
 
-/// Output format of `validate` and `schedule`.
+pub use crate::report::Format as ReportFormat;
+
+/// Output format of `schedule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// For people (colour on a terminal unless NO_COLOR is set).
@@ -81,13 +89,23 @@ Every document of a multi-document file is judged, and so is every item of a `ki
 The API server's defaults are applied in memory first, as the cluster would before \
 validating. Documents of other kinds, or without apiVersion/kind, are counted as skipped; \
 a Job or CronJob whose apiVersion is missing or not batch/v1 (batch/v1beta1) is an error. \
-A document with a YAML syntax error is reported at its line:col and the others are still checked.",
+A document with a YAML syntax error is reported at its line:col and the others are still checked. \
+A document that is not an object (a bare scalar or list) is an error (`not-an-object`); an \
+unreadable path is a result of its own (`unreadable-input`) in every format.
+
+A stored object, one that carries server-set metadata (`uid`, `resourceVersion`, \
+`creationTimestamp`) as `kubectl get -o yaml` prints it, is judged as the API server judges an \
+UPDATE that changes nothing, plus policy and advice: its generated selector is not an error.",
     after_help = concat!(
         "Examples:
   batchguard validate examples/
   batchguard validate cronjob.yaml job.json
   batchguard validate --config policy.yaml --format json manifests/ > report.json
   helm template chart/ | batchguard validate -
+  kubectl get jobs,cronjobs -A -o yaml | batchguard validate -
+  batchguard validate --format sarif manifests/ > batchguard.sarif
+  batchguard validate --format github manifests/      # annotations in a GitHub Actions job
+  batchguard validate --format junit manifests/ > junit.xml
 
 ",
         "Exit codes:
@@ -98,10 +116,11 @@ A document with a YAML syntax error is reported at its line:col and the others a
 )]
 pub struct ValidateArgs {
     /// Output format: `text` prints one compiler-style line per finding
-    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` prints one
-    /// JSON report.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// (`path:line:col: error[rule-id] field: message`) and a summary line; `json` one JSON
+    /// report (docs/cli.md); `sarif` SARIF 2.1.0 (GitHub code scanning); `junit` JUnit XML;
+    /// `github` GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
     /// Policy file (YAML) with stricter rules and warnings; see `batchguard config default`.
     /// Without it, the defaults make batchguard exactly as strict as the API server.
     #[arg(long, value_name = "FILE")]
@@ -109,6 +128,133 @@ pub struct ValidateArgs {
     /// Files or directories to check; `-` (or nothing) reads standard input.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// Output of `mutate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MutateFormat {
+    /// The documents as YAML, each after a `---` line.
+    Yaml,
+    /// The documents as JSON, one pretty-printed object each.
+    Json,
+    /// A JSON array with one entry per Job or CronJob: where it is, and its JSON Patch
+    /// (RFC 6902) against the object as written.
+    Patch,
+}
+
+/// `batchguard mutate`
+#[derive(Debug, Args)]
+#[command(
+    about = "Apply the webhook's defaults to manifests offline and print them (or check that they are written down)",
+    long_about = "Apply the webhook's `/mutate` defaults (the policy's `defaults:` section) to Job and \
+CronJob manifests offline, with the same code the webhook runs, and print the result.
+
+As in the cluster, each object is first defaulted as the API server would (offline \
+manifests are not), then mutated; the output is the document as written plus batchguard's \
+changes only, never the API server's defaults. What the manifest sets, even to an API \
+default (`concurrencyPolicy: Allow`), is kept, as the webhook keeps what `kubectl apply` \
+shows the user chose; `batchguard.io/keep: <field>` keeps an API default that is not \
+written. Objects in an exempt namespace or with the ignore annotation are left alone, and \
+so are stored Jobs (the webhook mutates Jobs on create only). The policy's `mode` is not \
+consulted: in warn mode the webhook warns about these same defaults.
+
+Inputs are read as `validate` reads them (files, directories, `-`, multi-document YAML, \
+`kind: List`); other kinds are printed unchanged. Mapping keys are printed sorted, and \
+comments are not kept.
+
+With `--check`, nothing is printed but a report (`--report`, the formats of `validate`): \
+one `would-mutate` error per default that is not written down.",
+    after_help = concat!(
+        "Examples:
+  batchguard mutate cronjob.yaml
+  batchguard mutate --config policy.yaml k8s/ > k8s-defaulted.yaml
+  batchguard mutate --format patch cronjob.yaml
+  batchguard mutate --check k8s/                        # in CI: are the defaults written down?
+  batchguard mutate --check --report github k8s/
+  helm template chart/ | batchguard mutate -
+
+",
+        "Exit codes:
+  0  printed (with --check: nothing would change)
+  1  with --check: the webhook would change something; or a document could not be parsed
+     (it is reported and left out of the output)
+  2  usage error, unreadable path or bad policy file"
+    )
+)]
+pub struct MutateArgs {
+    /// What to print: the mutated documents as `yaml` or `json`, or each object's JSON `patch`.
+    #[arg(long, value_enum, default_value_t = MutateFormat::Yaml)]
+    pub format: MutateFormat,
+    /// Print no manifests: report each default the webhook would set as a `would-mutate`
+    /// error, and exit 1 if there is any.
+    #[arg(long)]
+    pub check: bool,
+    /// The report's format with `--check` (as `validate --format`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Text)]
+    pub report: ReportFormat,
+    /// Policy file (YAML) whose `defaults:` are applied; see `batchguard config default`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Files or directories; `-` (or nothing) reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `batchguard audit`
+#[derive(Debug, Args)]
+#[command(
+    about = "Judge every Job and CronJob of a live cluster, and say what the webhook would change",
+    long_about = "Read every Job and CronJob from a live cluster (paginated LISTs of jobs.batch and \
+cronjobs.batch, 500 per page) and judge each as the stored object it is: as the API server \
+judges an UPDATE that changes nothing, plus the policy's rules and advice. For each CronJob \
+it also warns about each default `/mutate` would set on a CronJob like it created today \
+(`would-mutate`), about a schedule that never fires, and about daylight-saving changes in the \
+next year that skip or repeat a run (`dst-schedule`, for CronJobs with spec.timeZone).
+
+The cluster is found as kubectl finds it: --kubeconfig, else KUBECONFIG, else \
+~/.kube/config, else the in-cluster ServiceAccount. Without -n or -A the context's namespace \
+is read. The report is validate's, in any of its formats; in JSON each result's `file` is \
+`cluster` and `namespace` is set. A list the API server refuses (RBAC: `list` on jobs.batch \
+and cronjobs.batch is needed) or that cannot reach it is an `unreadable-input` result.",
+    after_help = concat!(
+        "Examples:
+  batchguard audit -A
+  batchguard audit -n prod --config policy.yaml
+  batchguard audit --context staging -A --format json | jq '.results[] | select(.status == \"invalid\")'
+  batchguard audit -A --format sarif > audit.sarif
+
+",
+        "Exit codes:
+  0  no error-level findings (warnings allowed)
+  1  at least one object has an error finding
+  2  usage error, bad policy file or kubeconfig, or a list was refused (RBAC) or the API
+     server could not be reached"
+    )
+)]
+pub struct AuditArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+    /// Read this namespace (default: the context's namespace).
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Read every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Policy file (YAML) with stricter rules, warnings and defaults; see `batchguard config default`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format, as `validate --format`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// `batchguard schedule`
@@ -344,7 +490,63 @@ mod tests {
             panic!("validate expected")
         };
         assert!(args.paths.is_empty());
-        assert_eq!(args.format, Format::Text);
+        assert_eq!(args.format, ReportFormat::Text);
+    }
+
+    #[test]
+    fn every_report_format_is_accepted_by_validate() {
+        for f in ["text", "json", "sarif", "junit", "github"] {
+            let cli = Cli::try_parse_from(["batchguard", "validate", "--format", f]).expect("parses");
+            assert!(matches!(cli.command, Command::Validate(_)), "{f}");
+        }
+    }
+
+    #[test]
+    fn mutate_prints_yaml_by_default_and_checks_with_a_report_format() {
+        let cli = Cli::try_parse_from(["batchguard", "mutate", "a.yaml"]).expect("parses");
+        let Command::Mutate(args) = cli.command else {
+            panic!("mutate expected")
+        };
+        assert_eq!(
+            (args.format, args.check, args.report),
+            (MutateFormat::Yaml, false, ReportFormat::Text)
+        );
+        let cli = Cli::try_parse_from([
+            "batchguard",
+            "mutate",
+            "--check",
+            "--report",
+            "sarif",
+            "--format",
+            "patch",
+        ])
+        .expect("parses");
+        let Command::Mutate(args) = cli.command else {
+            panic!("mutate expected")
+        };
+        assert_eq!(
+            (args.format, args.check, args.report),
+            (MutateFormat::Patch, true, ReportFormat::Sarif)
+        );
+        assert!(Cli::try_parse_from(["batchguard", "mutate", "--format", "sarif"]).is_err());
+    }
+
+    #[test]
+    fn audit_takes_a_namespace_or_all_but_not_both() {
+        let cli =
+            Cli::try_parse_from(["batchguard", "audit", "-n", "prod", "--context", "c"]).expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("audit expected")
+        };
+        assert_eq!(args.namespace.as_deref(), Some("prod"));
+        assert_eq!(args.context.as_deref(), Some("c"));
+        assert!(!args.all_namespaces);
+        let cli = Cli::try_parse_from(["batchguard", "audit", "-A", "--format", "junit"]).expect("parses");
+        let Command::Audit(args) = cli.command else {
+            panic!("audit expected")
+        };
+        assert!(args.all_namespaces && args.format == ReportFormat::Junit);
+        assert!(Cli::try_parse_from(["batchguard", "audit", "-A", "-n", "x"]).is_err());
     }
 
     #[test]

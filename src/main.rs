@@ -9,9 +9,13 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::Parser;
 
-use batchguard::cli::{Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
+use batchguard::cli::{
+    AuditArgs, Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat, ScheduleArgs,
+    ValidateArgs,
+};
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
-use batchguard::validate::{self, RunOptions};
+use batchguard::report::Report;
+use batchguard::validate::{self, Face, RunOptions};
 
 /// mimalloc for the binary only (the library leaves the choice to its users): `serve` builds
 /// a JSON tree per request and the rules allocate many small strings, where glibc's malloc
@@ -53,6 +57,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Validate(args) => validate_command(args),
+        Command::Mutate(args) => mutate_command(args),
+        Command::Audit(args) => audit_command(args),
         Command::Schedule(args) => schedule_command(args),
         Command::Config(args) => match args.command {
             ConfigCommand::Default => {
@@ -96,6 +102,108 @@ fn use_color(stream_is_terminal: bool) -> bool {
     stream_is_terminal && std::env::var_os("NO_COLOR").is_none()
 }
 
+fn load_policy(config: Option<&std::path::Path>) -> anyhow::Result<Policy> {
+    Ok(match config {
+        Some(path) => Policy::load(path).context("invalid policy file")?,
+        None => Policy::default(),
+    })
+}
+
+fn mutate_command(args: MutateArgs) -> anyhow::Result<u8> {
+    let policy = load_policy(args.config.as_deref())?;
+    if args.check {
+        let report = validate::run_with(
+            &args.paths,
+            &policy,
+            RunOptions {
+                now: Utc::now(),
+                face: Face::MutateCheck,
+                progress: None,
+            },
+        );
+        print_input_errors(&report, args.report);
+        write_report(&report, args.report)?;
+        return Ok(report.exit_code());
+    }
+    let run = validate::rewrite::run(&args.paths, &policy, Utc::now());
+    let report = Report {
+        results: run.problems.clone(),
+        input_errors: run.input_errors,
+        ..Report::default()
+    };
+    // Problems go to stderr, as text: stdout is the manifests.
+    for e in &report.input_errors {
+        let prefix = if e.is_fatal() { "error" } else { "warning" };
+        let _ = writeln!(io::stderr(), "{prefix}: {}", with_causes(e));
+    }
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.status != batchguard::report::Status::Unreadable)
+    {
+        for f in &r.findings {
+            let _ = writeln!(
+                io::stderr(),
+                "{}:{}:{}: error[{}]: {}",
+                r.file,
+                f.line,
+                f.column,
+                f.rule,
+                f.message
+            );
+        }
+    }
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.format {
+        MutateFormat::Yaml => {
+            for d in &run.documents {
+                out.write_all(validate::rewrite::to_yaml(&d.value).as_bytes())?;
+            }
+        }
+        MutateFormat::Json => {
+            for d in &run.documents {
+                serde_json::to_writer_pretty(&mut out, &d.value)?;
+                writeln!(out)?;
+            }
+        }
+        MutateFormat::Patch => {
+            let patches: Vec<_> = run.documents.iter().flat_map(|d| d.patches.iter()).collect();
+            serde_json::to_writer_pretty(&mut out, &patches)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(report.exit_code())
+}
+
+fn audit_command(args: AuditArgs) -> anyhow::Result<u8> {
+    let policy = load_policy(args.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        let client = batchguard::cluster::client(args.kubeconfig.as_deref(), args.context.as_deref()).await?;
+        let namespace = match (&args.namespace, args.all_namespaces) {
+            (_, true) => None,
+            (Some(ns), false) => Some(ns.clone()),
+            (None, false) => Some(client.kube().default_namespace().to_string()),
+        };
+        anyhow::Ok(
+            batchguard::cluster::audit::audit(&client, namespace.as_deref(), &policy, Utc::now()).await,
+        )
+    })?;
+    for r in &report.results {
+        if r.status == batchguard::report::Status::Unreadable && args.format != ReportFormat::Text {
+            for f in &r.findings {
+                let _ = writeln!(io::stderr(), "error: {}", f.message);
+            }
+        }
+    }
+    write_report(&report, args.format)?;
+    Ok(report.exit_code())
+}
+
 fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
     let policy = match &args.config {
         Some(path) => Policy::load(path).context("invalid policy file")?,
@@ -109,7 +217,7 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         );
     }
     let stderr_tty = io::stderr().is_terminal();
-    let show_progress = args.format == Format::Text && stderr_tty;
+    let show_progress = args.format == ReportFormat::Text && stderr_tty;
     let mut shown = false;
     let mut progress = |done: usize, total: usize| {
         if show_progress && total > PROGRESS_THRESHOLD && (done % 50 == 0 || done == total) {
@@ -122,6 +230,7 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         &policy,
         RunOptions {
             now: Utc::now(),
+            face: Face::Validate,
             progress: Some(&mut progress),
         },
     );
@@ -129,19 +238,30 @@ fn validate_command(args: ValidateArgs) -> anyhow::Result<u8> {
         // Clear the progress line so the report starts on a clean line.
         let _ = write!(io::stderr(), "\r\x1b[2K");
     }
+    print_input_errors(&report, args.format);
+    write_report(&report, args.format)?;
+    Ok(report.exit_code())
+}
+
+/// Input problems on stderr: the notes (an empty directory, a skipped pipe) always; the
+/// unreadable paths too unless the report is text, which already lists them on stdout.
+fn print_input_errors(report: &Report, format: ReportFormat) {
     for e in &report.input_errors {
+        if e.is_fatal() && format == ReportFormat::Text {
+            continue;
+        }
         let prefix = if e.is_fatal() { "error" } else { "warning" };
         let _ = writeln!(io::stderr(), "{prefix}: {}", with_causes(e));
     }
+}
+
+fn write_report(report: &Report, format: ReportFormat) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let color = use_color(stdout.is_terminal());
     let mut out = io::BufWriter::new(stdout.lock());
-    match args.format {
-        Format::Text => batchguard::report::text::write(&mut out, &report, color)?,
-        Format::Json => batchguard::report::json::write(&mut out, &report)?,
-    }
+    batchguard::report::write(&mut out, report, format, color)?;
     out.flush()?;
-    Ok(report.exit_code())
+    Ok(())
 }
 
 /// An error and its causes on one line, as anyhow's `{:#}` prints them.

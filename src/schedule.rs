@@ -130,6 +130,31 @@ fn rfc3339(t: DateTime<Utc>, zone: Tz) -> String {
     t.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
+/// The daylight-saving warnings of a CronJob's schedule in `(from, until]`, as `analyse`
+/// words them; none for an invalid schedule, for `@every` (it counts elapsed time) or
+/// without a time zone (the controller's local zone is unknown offline).
+pub fn dst_between(
+    expr: &str,
+    time_zone: Option<&str>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<String> {
+    let Some(tz) = time_zone else {
+        return Vec::new();
+    };
+    if expr.trim_start().starts_with("@every") {
+        return Vec::new();
+    }
+    let (Ok(schedule), Ok(wall_schedule)) = (
+        cron::controller_schedule(expr, Some(tz)),
+        cron::controller_schedule(expr, Some("UTC")),
+    ) else {
+        return Vec::new();
+    };
+    let wall = |t: NaiveDateTime| wall_schedule.next(t.and_utc()).map(|d| d.naive_utc());
+    dst_warnings(schedule.zone(), from, until, &wall)
+}
+
 /// Finds the clock changes of `zone` in `(from, until]` and says which runs each one skips
 /// (clocks jump over them) or doubles (clocks go back over them). `wall(t)` is the first
 /// wall-clock time strictly after `t` that the schedule matches.

@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod certs;
 mod manager;
 mod webhooks;
@@ -257,6 +258,13 @@ pub(crate) struct Target<'a> {
 
 impl Target<'_> {
     fn object(&self) -> String {
+        // A list names no object: it reads a namespace, or all of them.
+        if self.name.is_empty() {
+            return match self.namespace {
+                Some(ns) => format!("in namespace {ns}"),
+                None => "in all namespaces".to_owned(),
+            };
+        }
         match self.namespace {
             Some(ns) => format!("{ns}/{}", self.name),
             None => self.name.to_owned(),
@@ -275,7 +283,7 @@ impl Target<'_> {
             None => " (a ClusterRole)".to_owned(),
         };
         // RBAC cannot restrict create by name: the name is not known before the object exists.
-        if self.verb == "create" {
+        if self.verb == "create" || self.name.is_empty() {
             format!("{resource}{scope}")
         } else {
             format!("{resource}{scope}, resourceNames [{}]", self.name)

@@ -129,12 +129,17 @@ rules! {
     NeverFiringSchedule = "never-firing-schedule", "Advice: the schedule is valid but never fires";
     ShortStartingDeadline = "short-starting-deadline", "Advice: startingDeadlineSeconds is so short that runs may be skipped";
     TzPrefixOnUpdate = "tz-prefix-on-update", "Advice: an update keeps a TZ= prefix in the schedule";
+    DstSchedule = "dst-schedule", "Advice (audit): a daylight-saving change in the next year skips or repeats a run";
+    // The webhook's defaults, looked at offline (`mutate --check`, `audit`).
+    WouldMutate = "would-mutate", "The webhook's defaults are written down: an error in mutate --check, a warning in audit";
     // The reader of manifest files (`validate`).
     YamlSyntax = "yaml-syntax", "The document is valid YAML or JSON";
     YamlTooDeep = "yaml-too-deep", "The document nests at most 255 mappings and sequences";
     YamlAliasBudget = "yaml-alias-budget", "Aliases do not expand the document past kubectl's ratio or the copy budget";
     DuplicateKey = "duplicate-key", "Warning: a mapping key is given twice; the last value is kept, as kubectl does";
     UnsupportedApiVersion = "unsupported-api-version", "A Job or CronJob is batch/v1";
+    NotAnObject = "not-an-object", "A document is a mapping (an object), not a bare scalar or a list";
+    UnreadableInput = "unreadable-input", "Every path given can be read (and, for audit, every list the cluster is asked for)";
 }
 
 impl Serialize for RuleId {

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 mod deadline;
 mod evidence;
+pub mod offline;
 
 use crate::model::{Kind, Operation};
 use crate::policy::{CronJobDefaults, Defaults, JobDefaults, KEEP_ANNOTATION};

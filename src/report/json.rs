@@ -34,7 +34,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
         assert_eq!(
             v["summary"],
-            serde_json::json!({"files":1,"documents":4,"checked":2,"skipped":1,"valid":1,"invalid":1,"errors":2,"warnings":1})
+            serde_json::json!({"files":1,"documents":4,"checked":2,"skipped":1,"valid":1,"invalid":1,"errors":2,"warnings":1,"unparseable":1,"unreadable":0})
         );
         let first = &v["results"][0];
         let keys = [
@@ -60,5 +60,35 @@ mod tests {
         assert_eq!(v["results"][1]["status"], "unparseable");
         assert_eq!(v["results"][2]["item"], 0);
         assert_eq!(v["results"][3]["status"], "valid");
+        // New summary fields come after the original ones.
+        crate::report::assert_keys_in_order(&out, &["warnings", "unparseable", "unreadable", "results"]);
+    }
+
+    #[test]
+    fn an_unreadable_path_is_a_result() {
+        let mut report = crate::report::text::tests::sample();
+        report.results.push(DocResult::unreadable(
+            "gone.yaml",
+            "cannot read: No such file or directory (os error 2)".into(),
+        ));
+        let mut out = Vec::new();
+        write(&mut out, &report).expect("writes");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+        assert_eq!(v["summary"]["unreadable"], 1);
+        assert_eq!(v["summary"]["documents"], 4);
+        assert_eq!(
+            v["results"][4],
+            serde_json::json!({"file": "gone.yaml", "document": 0, "item": null, "line": 0,
+                "kind": null, "name": null, "namespace": null, "status": "unreadable",
+                "findings": [{"rule": "unreadable-input", "severity": "error", "field": "",
+                    "message": "cannot read: No such file or directory (os error 2)", "line": 0, "column": 0}]})
+        );
+    }
+
+    #[test]
+    fn snapshot() {
+        let mut out = Vec::new();
+        write(&mut out, &crate::report::text::tests::sample()).expect("writes");
+        insta::assert_snapshot!("json_sample", String::from_utf8(out).expect("utf8"));
     }
 }

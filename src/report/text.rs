@@ -1,10 +1,11 @@
 //! The text emitter: one compiler-style line per finding
 //! (`path:line:col: error[rule-id] field: message`), then a summary line, so editors and
-//! CI logs can jump to the spot.
+//! CI logs can jump to the spot. A finding without a position (an unreadable path, a
+//! cluster object) is placed by its file or `namespace/Kind/name` alone.
 
 use std::io::{self, Write};
 
-use super::{Located, Report, Summary};
+use super::{Located, Report, Source, Summary};
 use crate::model::Severity;
 
 const RESET: &str = "\x1b[0m";
@@ -20,13 +21,15 @@ pub fn write(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()
     for result in &report.results {
         for f in &result.findings {
             let (word, code) = severity_word(f);
+            let place = if f.has_position() && report.source == Source::Files {
+                format!("{}:{}:{}", result.file, f.line, f.column)
+            } else {
+                report.label(result)
+            };
             write!(
                 out,
-                "{}{}:{}:{}:{reset} {}{word}[{}]{reset}",
+                "{}{place}:{reset} {}{word}[{}]{reset}",
                 paint(BOLD),
-                result.file,
-                f.line,
-                f.column,
                 paint(code),
                 f.rule,
             )?;
@@ -39,7 +42,7 @@ pub fn write(out: &mut dyn Write, report: &Report, color: bool) -> io::Result<()
     }
     let s = report.summary();
     let verdict = if s.errors > 0 { paint(RED) } else { paint(GREEN) };
-    writeln!(out, "{verdict}{}{reset}", summary_line(&s))
+    writeln!(out, "{verdict}{}{reset}", summary_line(&s, report.source))
 }
 
 fn severity_word(f: &Located) -> (&'static str, &'static str) {
@@ -58,16 +61,33 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// `3 files, 7 documents: 2 valid, 3 invalid, 1 skipped, 1 unparseable; 4 errors, 1 warning`
-/// (the unparseable count only when there are some).
-pub fn summary_line(s: &Summary) -> String {
-    let unparseable = match s.unparseable() {
+/// (the unparseable count only when there are some, and `1 unreadable path, ` after the
+/// files when a path could not be read); for a cluster,
+/// `[1 unreadable list, ]12 cluster objects: …`.
+pub fn summary_line(s: &Summary, source: Source) -> String {
+    let unparseable = match s.unparseable {
         0 => String::new(),
         n => format!(", {n} unparseable"),
     };
+    let unreadable = |what| match s.unreadable {
+        0 => String::new(),
+        n => format!("{}, ", plural(n, what)),
+    };
+    let head = match source {
+        Source::Files => format!(
+            "{}, {}{}",
+            plural(s.files, "file"),
+            unreadable("unreadable path"),
+            plural(s.documents, "document")
+        ),
+        Source::Cluster => format!(
+            "{}{}",
+            unreadable("unreadable list"),
+            plural(s.documents, "cluster object")
+        ),
+    };
     format!(
-        "{}, {}: {} valid, {} invalid, {} skipped{unparseable}; {}, {}",
-        plural(s.files, "file"),
-        plural(s.documents, "document"),
+        "{head}: {} valid, {} invalid, {} skipped{unparseable}; {}, {}",
         s.valid,
         s.invalid,
         s.skipped,
@@ -150,7 +170,7 @@ pub(crate) mod tests {
                 doc(2, Some(0), 26, Some("ConfigMap"), Status::Skipped, vec![]),
                 doc(2, Some(1), 30, Some("Job"), Status::Valid, vec![]),
             ],
-            input_errors: Vec::new(),
+            ..Report::default()
         }
     }
 
@@ -166,6 +186,13 @@ jobs/backup.yaml:22:1: error[yaml-syntax]: did not find expected node content
 1 file, 4 documents: 1 valid, 1 invalid, 1 skipped, 1 unparseable; 2 errors, 1 warning
 "
         );
+    }
+
+    #[test]
+    fn snapshot() {
+        let mut out = Vec::new();
+        write(&mut out, &sample(), false).expect("writes");
+        insta::assert_snapshot!("text_sample", String::from_utf8(out).expect("utf8"));
     }
 
     #[test]
@@ -193,8 +220,56 @@ jobs/backup.yaml:22:1: error[yaml-syntax]: did not find expected node content
             ..Summary::default()
         };
         assert_eq!(
-            summary_line(&s),
+            summary_line(&s, Source::Files),
             "2 files, 3 documents: 3 valid, 0 invalid, 0 skipped; 0 errors, 0 warnings"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_path_is_placed_by_its_name_and_counted() {
+        let mut report = sample();
+        report.results.push(DocResult::unreadable(
+            "gone.yaml",
+            "cannot read: No such file or directory (os error 2)".into(),
+        ));
+        let mut out = Vec::new();
+        write(&mut out, &report, false).expect("writes");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(
+            text.contains(
+                "\ngone.yaml: error[unreadable-input]: cannot read: No such file or directory (os error 2)\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("1 file, 1 unreadable path, 4 documents: 1 valid, 1 invalid, 1 skipped, 1 unparseable; 3 errors, 1 warning\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cluster_objects_are_named_and_counted_as_objects() {
+        let mut report = sample();
+        report.source = Source::Cluster;
+        for r in &mut report.results {
+            r.file = crate::report::CLUSTER_FILE.into();
+            r.namespace = Some("prod".into());
+            for f in &mut r.findings {
+                (f.line, f.column) = (0, 0);
+            }
+        }
+        let mut out = Vec::new();
+        write(&mut out, &report, false).expect("writes");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(
+            text.starts_with("prod/CronJob/backup: error[invalid-schedule] spec.schedule: "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(
+                "\n4 cluster objects: 1 valid, 1 invalid, 1 skipped, 1 unparseable; 2 errors, 1 warning\n"
+            ),
+            "{text}"
         );
     }
 }

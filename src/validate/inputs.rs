@@ -32,40 +32,40 @@ impl Input {
 
 /// Turns the PATH arguments into inputs: files as given, directories walked recursively in
 /// sorted order for `*.yaml`/`*.yml`/`*.json` (hidden entries left out), `-` or nothing as
-/// standard input. Paths that cannot be read are returned beside the inputs.
-pub fn discover(paths: &[PathBuf]) -> (Vec<Input>, Vec<InputError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+/// standard input. A path that cannot be read is an `Err` in its place, so that reports
+/// keep input order.
+pub fn discover(paths: &[PathBuf]) -> Vec<Result<Input, InputError>> {
+    let mut found = Vec::new();
     if paths.is_empty() {
-        inputs.push(Input::Stdin);
+        found.push(Ok(Input::Stdin));
     }
     for path in paths {
         if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
+            found.push(Ok(Input::Stdin));
             continue;
         }
         match std::fs::metadata(path) {
-            Err(source) => errors.push(InputError::Read {
+            Err(source) => found.push(Err(InputError::Read {
                 path: path.display().to_string(),
                 source,
-            }),
+            })),
             Ok(meta) if meta.is_dir() => {
-                let before = inputs.len();
+                let before = found.iter().filter(|f| f.is_ok()).count();
                 let mut seen = HashSet::new();
-                walk(path, &mut seen, &mut inputs, &mut errors);
-                if inputs.len() == before {
-                    errors.push(InputError::EmptyDirectory {
+                walk(path, &mut seen, &mut found);
+                if found.iter().filter(|f| f.is_ok()).count() == before {
+                    found.push(Err(InputError::EmptyDirectory {
                         path: path.display().to_string(),
-                    });
+                    }));
                 }
             }
-            Ok(_) => inputs.push(Input::File(path.clone())),
+            Ok(_) => found.push(Ok(Input::File(path.clone()))),
         }
     }
-    (inputs, errors)
+    found
 }
 
-fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, found: &mut Vec<Result<Input, InputError>>) {
     // A symlink loop would otherwise walk forever.
     if let Ok(real) = std::fs::canonicalize(dir) {
         if !seen.insert(real) {
@@ -78,13 +78,13 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) => return errors.push(read_error(e)),
+        Err(e) => return found.push(Err(read_error(e))),
     };
     let mut names = Vec::new();
     for entry in entries {
         match entry {
             Ok(entry) => names.push(entry.file_name()),
-            Err(e) => errors.push(read_error(e)),
+            Err(e) => found.push(Err(read_error(e))),
         }
     }
     names.sort();
@@ -94,24 +94,24 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, inputs: &mut Vec<Input>, errors
         }
         let path = dir.join(&name);
         match std::fs::metadata(&path) {
-            Err(source) => errors.push(InputError::Read {
+            Err(source) => found.push(Err(InputError::Read {
                 path: path.display().to_string(),
                 source,
-            }),
-            Ok(meta) if meta.is_dir() => walk(&path, seen, inputs, errors),
+            })),
+            Ok(meta) if meta.is_dir() => walk(&path, seen, found),
             Ok(meta) => {
                 let wanted = path
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| EXTENSIONS.contains(&e));
                 if wanted && meta.is_file() {
-                    inputs.push(Input::File(path));
+                    found.push(Ok(Input::File(path)));
                 } else if wanted {
                     // Named on the command line, a pipe is read; found by a walk, it is
                     // more likely a leftover that nobody will ever write to.
-                    errors.push(InputError::NotRegularFile {
+                    found.push(Err(InputError::NotRegularFile {
                         path: path.display().to_string(),
-                    });
+                    }));
                 }
             }
         }
@@ -153,7 +153,7 @@ mod tests {
             std::fs::create_dir_all(path.parent().expect("has parent")).expect("mkdir");
             std::fs::write(&path, "a: 1\n").expect("write");
         }
-        let (inputs, errors) = discover(&[root.to_path_buf()]);
+        let (inputs, errors) = split(discover(&[root.to_path_buf()]));
         assert!(errors.is_empty(), "{errors:?}");
         let names: Vec<String> = inputs
             .iter()
@@ -165,10 +165,34 @@ mod tests {
         assert_eq!(names, ["a.yml", "b.yaml", "c.json", "sub/z.yaml"]);
     }
 
+    fn split(found: Vec<Result<Input, InputError>>) -> (Vec<Input>, Vec<InputError>) {
+        let mut inputs = Vec::new();
+        let mut errors = Vec::new();
+        for f in found {
+            match f {
+                Ok(i) => inputs.push(i),
+                Err(e) => errors.push(e),
+            }
+        }
+        (inputs, errors)
+    }
+
     #[test]
     fn no_path_and_dash_mean_stdin() {
-        assert_eq!(discover(&[]).0, vec![Input::Stdin]);
-        assert_eq!(discover(&[PathBuf::from("-")]).0, vec![Input::Stdin]);
+        assert_eq!(split(discover(&[])).0, vec![Input::Stdin]);
+        assert_eq!(split(discover(&[PathBuf::from("-")])).0, vec![Input::Stdin]);
+    }
+
+    #[test]
+    fn an_unreadable_path_keeps_its_place_among_the_inputs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.yaml");
+        std::fs::write(&a, "a: 1\n").expect("write");
+        let found = discover(&[a.clone(), dir.path().join("missing.yaml"), PathBuf::from("-")]);
+        assert_eq!(found.len(), 3);
+        assert!(matches!(&found[0], Ok(Input::File(p)) if *p == a));
+        assert!(matches!(&found[1], Err(InputError::Read { path, .. }) if path.ends_with("missing.yaml")));
+        assert!(matches!(&found[2], Ok(Input::Stdin)));
     }
 
     /// A directory walk skips a named pipe (which would block the run) with a note.
@@ -183,12 +207,15 @@ mod tests {
             .status()
             .expect("mkfifo runs");
         assert!(made.success(), "{made:?}");
-        let (inputs, errors) = discover(&[dir.path().to_path_buf()]);
+        let (inputs, errors) = split(discover(&[dir.path().to_path_buf()]));
         assert_eq!(inputs, [Input::File(dir.path().join("a.yaml"))]);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(matches!(&errors[0], InputError::NotRegularFile { path } if path.ends_with("b.yaml")));
         assert!(!errors[0].is_fatal());
         // Named on the command line, it is an input like any file.
-        assert_eq!(discover(std::slice::from_ref(&pipe)).0, [Input::File(pipe)]);
+        assert_eq!(
+            split(discover(std::slice::from_ref(&pipe))).0,
+            [Input::File(pipe)]
+        );
     }
 }

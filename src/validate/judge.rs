@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::Face;
 use crate::gocompat::go_quote as quote;
-use crate::model::{Context, Finding, Kind, Operation, Origin, RuleId, Segment, Severity};
+use crate::model::{Context, Finding, Kind, Operation, Origin, Reason, RuleId, Segment, Severity};
 use crate::policy::{Mode, Policy};
 use crate::report::{DocResult, Located, Status};
 use crate::rules;
@@ -71,6 +72,7 @@ impl<'a> Source<'a> {
 }
 
 pub(super) struct Judge<'a> {
+    pub(super) face: Face,
     pub(super) file: &'a str,
     pub(super) document: usize,
     /// The whole document, to tell which nodes of a finding's path exist.
@@ -98,6 +100,9 @@ impl Judge<'_> {
     }
 
     fn object(&self, value: &Value, item: Option<usize>, prefix: &[Segment], line: usize) -> DocResult {
+        if !value.is_object() {
+            return self.not_an_object(value, item, prefix, line);
+        }
         let api_version = value.get("apiVersion").and_then(Value::as_str);
         let kind_name = value.get("kind").and_then(Value::as_str);
         let Some(kind_name) = kind_name else {
@@ -124,12 +129,18 @@ impl Judge<'_> {
                 };
             }
         };
-        let ctx = Context {
-            operation: Operation::Create,
-            old: None,
-            now: self.now,
+        let findings = if self.face == Face::MutateCheck {
+            would_mutate(kind, value, self.policy, self.now)
+        } else if rules::is_stored(value) {
+            rules::check_stored(kind, value, self.policy, self.now)
+        } else {
+            let ctx = Context {
+                operation: Operation::Create,
+                old: None,
+                now: self.now,
+            };
+            rules::check_manifest(kind, value, self.policy, &ctx)
         };
-        let findings = rules::check_manifest(kind, value, self.policy, &ctx);
         let located = self.place(findings, prefix, line);
         let status = if located.iter().any(|f| f.severity == Severity::Error) {
             Status::Invalid
@@ -242,6 +253,44 @@ impl Judge<'_> {
         located
     }
 
+    /// A document (or List item) that is a scalar, a list or null: kubectl cannot read it as
+    /// an object either, so it is unparseable, pointed at its value.
+    fn not_an_object(
+        &self,
+        value: &Value,
+        item: Option<usize>,
+        prefix: &[Segment],
+        line: usize,
+    ) -> DocResult {
+        let what = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "an object",
+        };
+        let whose = if item.is_some() { "List item" } else { "document" };
+        let hint = if value.is_array() {
+            " (several objects go in documents of their own, separated by `---`, or in the items of a `kind: List`)"
+        } else {
+            ""
+        };
+        let pos = self.position(prefix);
+        let mut r = self.result(value, item, line, Status::Unparseable);
+        r.findings.push(Located {
+            rule: RuleId::NotAnObject,
+            severity: Severity::Error,
+            field: String::new(),
+            message: format!(
+                "the {whose} is {what}, not an object: a manifest is a mapping with apiVersion, kind and metadata{hint}"
+            ),
+            line: pos.map_or(line, |p| p.line),
+            column: pos.map_or(1, |p| p.column),
+        });
+        r
+    }
+
     fn skipped(&self, value: &Value, item: Option<usize>, line: usize) -> DocResult {
         self.result(value, item, line, Status::Skipped)
     }
@@ -301,6 +350,26 @@ fn wrong_api_version(api_version: Option<&str>, kind: &str) -> Option<(String, &
     }
 }
 
+/// `mutate --check`: one `would-mutate` error per default the webhook would set, at the
+/// field (or its nearest parent in the source), worded as the webhook's warn mode words it.
+fn would_mutate(kind: Kind, value: &Value, policy: &Policy, now: DateTime<Utc>) -> Vec<Finding> {
+    let preview = crate::mutation::offline::preview(kind, value, policy, now);
+    preview
+        .applied
+        .iter()
+        .map(|a| Finding {
+            rule: RuleId::WouldMutate,
+            severity: Severity::Error,
+            // Not a policy rule: warn mode must not soften what --check asks for.
+            origin: Origin::Advice,
+            field: a.field.to_string(),
+            reason: Reason::FieldValueRequired,
+            message: format!("would set {}", a.detail),
+            location: a.path.iter().map(|k| Segment::Key((*k).to_string())).collect(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,6 +402,7 @@ mod tests {
         let root = doc.value.clone().expect("a document");
         let source = Source::new(src);
         let judge = Judge {
+            face: Face::Validate,
             file: "m.yaml",
             document: 0,
             root: &root,

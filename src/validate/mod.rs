@@ -5,6 +5,7 @@
 
 pub mod inputs;
 mod judge;
+pub mod rewrite;
 
 use std::path::PathBuf;
 
@@ -23,8 +24,29 @@ pub use judge::API_VERSION_RULE;
 /// The rule id given to a document that is not valid YAML (or JSON).
 pub const SYNTAX_RULE: RuleId = RuleId::YamlSyntax;
 
+/// What a run asks of each Job and CronJob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Face {
+    /// `validate`: the API server's verdict, policy and advice.
+    #[default]
+    Validate,
+    /// `mutate --check`: a `would-mutate` error per default the webhook would set.
+    MutateCheck,
+}
+
 /// Judges every document of one source text. `file` names it in the results.
 pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc>) -> Vec<DocResult> {
+    check_source_as(Face::Validate, file, bytes, policy, now)
+}
+
+/// [`check_source`] for a given face.
+pub fn check_source_as(
+    face: Face,
+    file: &str,
+    bytes: &[u8],
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Vec<DocResult> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => return vec![not_utf8(file, bytes, &e)],
@@ -57,6 +79,7 @@ pub fn check_source(file: &str, bytes: &[u8], policy: &Policy, now: DateTime<Utc
                 let Some(value) = doc.value else { continue };
                 let first = results.len();
                 let judge = Judge {
+                    face,
                     file,
                     document: index,
                     root: &value,
@@ -148,6 +171,7 @@ fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> DocResult {
 /// Options for [`run_with`].
 pub struct RunOptions<'a> {
     pub now: DateTime<Utc>,
+    pub face: Face,
     /// Called after each input with (done, total).
     pub progress: Option<&'a mut dyn FnMut(usize, usize)>,
 }
@@ -160,6 +184,7 @@ pub fn run(paths: &[PathBuf], policy: &Policy) -> Report {
         policy,
         RunOptions {
             now: Utc::now(),
+            face: Face::Validate,
             progress: None,
         },
     )
@@ -172,17 +197,19 @@ pub fn run(paths: &[PathBuf], policy: &Policy) -> Report {
 /// calling thread as inputs finish.
 pub fn run_with(paths: &[PathBuf], policy: &Policy, options: RunOptions<'_>) -> Report {
     use rayon::prelude::*;
-    let (inputs, mut input_errors) = discover(paths);
-    let total = inputs.len();
+    let found = discover(paths);
+    let total = found.iter().filter(|f| f.is_ok()).count();
     let now = options.now;
+    let face = options.face;
     let (tick, ticks) = std::sync::mpsc::channel::<()>();
     let outcomes: Vec<Result<Vec<DocResult>, InputError>> = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
-            inputs
-                .par_iter()
+            found
+                .into_par_iter()
                 .map_with(tick, |tick, input| {
-                    let outcome =
-                        read_input(input).map(|bytes| check_source(&input.label(), &bytes, policy, now));
+                    let input = input?;
+                    let outcome = read_input(&input)
+                        .map(|bytes| check_source_as(face, &input.label(), &bytes, policy, now));
                     // The receiver only goes away if the progress loop panicked.
                     let _ = tick.send(());
                     outcome
@@ -208,11 +235,26 @@ pub fn run_with(paths: &[PathBuf], policy: &Policy, options: RunOptions<'_>) -> 
                 report.files += 1;
                 report.results.append(&mut results);
             }
-            Err(e) => input_errors.push(e),
+            Err(e) => {
+                if let Some(result) = unreadable(&e) {
+                    report.results.push(result);
+                }
+                report.input_errors.push(e);
+            }
         }
     }
-    report.input_errors = input_errors;
     report
+}
+
+/// The result for an input that could not be read; `None` for a note (an empty
+/// directory, a skipped named pipe), which is not a result.
+pub fn unreadable(e: &InputError) -> Option<DocResult> {
+    match e {
+        InputError::Read { path, source } => {
+            Some(DocResult::unreadable(path, format!("cannot read: {source}")))
+        }
+        InputError::EmptyDirectory { .. } | InputError::NotRegularFile { .. } => None,
+    }
 }
 
 #[cfg(test)]
@@ -239,7 +281,8 @@ mod tests {
 
     #[test]
     fn skips_other_kinds_and_kindless_documents() {
-        let r = check("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\nreplicas: 3\n---\n- a\n");
+        let r =
+            check("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\nreplicas: 3\n---\nkind: Pod\n");
         let statuses: Vec<_> = r.iter().map(|d| d.status).collect();
         assert_eq!(statuses, vec![Status::Skipped; 3]);
         assert_eq!(r[0].kind.as_deref(), Some("ConfigMap"));
@@ -391,11 +434,133 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let good = dir.path().join("j.yaml");
         std::fs::write(&good, JOB).expect("write");
-        let report = run(&[dir.path().join("missing.yaml"), good], &Policy::default());
+        let missing = dir.path().join("missing.yaml");
+        let report = run(&[good, missing.clone()], &Policy::default());
         assert_eq!(report.files, 1);
-        assert_eq!(report.results.len(), 1);
+        assert_eq!(report.results.len(), 2);
         assert_eq!(report.input_errors.len(), 1);
         assert_eq!(report.exit_code(), 2);
+        let gone = &report.results[1];
+        assert_eq!(gone.status, Status::Unreadable);
+        assert_eq!(gone.file, missing.display().to_string());
+        let f = &gone.findings[0];
+        assert_eq!((f.rule, f.severity), (RuleId::UnreadableInput, Severity::Error));
+        assert!(
+            f.message.starts_with("cannot read: No such file or directory"),
+            "{f:?}"
+        );
+        let s = report.summary();
+        assert_eq!((s.documents, s.unreadable), (1, 1));
+    }
+
+    /// The stored object of a captured AdmissionReview: what `kubectl get -o json` prints.
+    fn stored(fixture: &str) -> serde_json::Value {
+        let path = format!("{}/tests/data/admission/{fixture}", env!("CARGO_MANIFEST_DIR"));
+        let review: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON");
+        review["request"]["oldObject"].clone()
+    }
+
+    #[test]
+    fn a_stored_job_is_judged_as_a_no_op_update_not_as_a_create() {
+        let job = stored("job-update-label.validate.json");
+        assert!(job["metadata"]["uid"].is_string() && job["status"].is_object());
+        let r = check(&serde_json::to_string_pretty(&job).expect("json"));
+        assert_eq!(r[0].status, Status::Valid, "{:?}", r[0].findings);
+        assert!(r[0].findings.is_empty(), "{:?}", r[0].findings);
+        // The same object without what the server set is a manifest to create: its
+        // selector and labels name a UID the new object will not have.
+        let mut manifest = job.clone();
+        let meta = manifest["metadata"].as_object_mut().expect("metadata");
+        for k in ["uid", "resourceVersion", "creationTimestamp"] {
+            meta.remove(k);
+        }
+        let r = check(&serde_json::to_string_pretty(&manifest).expect("json"));
+        assert_eq!(r[0].status, Status::Invalid);
+        let rules: Vec<RuleId> = r[0].findings.iter().map(|f| f.rule).collect();
+        assert!(rules.contains(&RuleId::SelectorNotAutoGenerated), "{rules:?}");
+        let text = format!("{:?}", r[0].findings);
+        assert!(!text.contains(crate::apiserver::PLACEHOLDER_UID), "{text}");
+        assert!(text.contains(crate::rules::UID_ON_CREATE), "{text}");
+    }
+
+    #[test]
+    fn a_stored_cronjob_in_a_kubectl_list_is_valid() {
+        let mut cronjob = stored("cronjob-update-label.validate.json");
+        cronjob["apiVersion"] = "batch/v1".into();
+        cronjob["kind"] = "CronJob".into();
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [cronjob]});
+        let r = check(&serde_json::to_string_pretty(&list).expect("json"));
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].status, Status::Valid, "{:?}", r[0].findings);
+    }
+
+    /// A stored object keeps the update rules: a 53-character CronJob name, refused on
+    /// create, is accepted on an update (the name cannot change any more).
+    #[test]
+    fn a_stored_cronjob_keeps_its_long_name() {
+        let long = "a".repeat(53);
+        let mut cronjob = stored("cronjob-update-label.validate.json");
+        cronjob["metadata"]["name"] = long.clone().into();
+        let r = check(&serde_json::to_string(&cronjob).expect("json"));
+        assert_eq!(r[0].status, Status::Valid, "{:?}", r[0].findings);
+        cronjob["metadata"].as_object_mut().expect("meta").remove("uid");
+        cronjob["metadata"]
+            .as_object_mut()
+            .expect("meta")
+            .remove("resourceVersion");
+        cronjob["metadata"]
+            .as_object_mut()
+            .expect("meta")
+            .remove("creationTimestamp");
+        let r = check(&serde_json::to_string(&cronjob).expect("json"));
+        assert!(
+            r[0].findings.iter().any(|f| f.rule == RuleId::NameTooLong),
+            "{:?}",
+            r[0].findings
+        );
+    }
+
+    #[test]
+    fn an_empty_directory_is_a_note_not_a_result() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let report = run(&[dir.path().to_path_buf()], &Policy::default());
+        assert!(report.results.is_empty());
+        assert_eq!(report.input_errors.len(), 1);
+        assert_eq!(report.exit_code(), 0);
+    }
+
+    #[test]
+    fn a_scalar_or_a_list_document_is_not_an_object() {
+        let r = check("just text\n---\n- a\n- b\n---\n42\n---\nkind: List\nitems:\n- 7\n");
+        let got: Vec<_> = r
+            .iter()
+            .map(|d| (d.status, d.item, d.findings[0].rule, d.findings[0].line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Status::Unparseable, None, RuleId::NotAnObject, 1),
+                (Status::Unparseable, None, RuleId::NotAnObject, 3),
+                (Status::Unparseable, None, RuleId::NotAnObject, 6),
+                (Status::Unparseable, Some(0), RuleId::NotAnObject, 10),
+            ]
+        );
+        assert_eq!(
+            r[0].findings[0].message,
+            "the document is a string, not an object: a manifest is a mapping with apiVersion, kind and metadata"
+        );
+        assert!(
+            r[1].findings[0].message.contains("is a list, not an object"),
+            "{:?}",
+            r[1]
+        );
+        assert!(r[1].findings[0].message.contains("`kind: List`"), "{:?}", r[1]);
+        assert!(
+            r[3].findings[0].message.starts_with("the List item is a number"),
+            "{:?}",
+            r[3]
+        );
     }
 
     #[test]
@@ -415,6 +580,7 @@ mod tests {
             &Policy::default(),
             RunOptions {
                 now: Utc::now(),
+                face: Face::Validate,
                 progress: Some(&mut progress),
             },
         );

@@ -305,16 +305,42 @@ fn unreadable_path_exits_2_and_the_rest_is_still_checked() {
     std::fs::write(dir.path().join("ok.yaml"), VALID_JOB).expect("write");
     let out = batchguard(dir.path(), &["validate", "missing.yaml", "ok.yaml"]);
     assert_eq!(code(&out), 2);
+    // The text report lists the path itself, so stderr does not repeat it.
+    assert_eq!(stderr(&out), "");
     assert!(
-        stderr(&out).starts_with("error: cannot read missing.yaml: "),
-        "{}",
-        stderr(&out)
-    );
-    assert!(
-        stdout(&out).starts_with("1 file, 1 document: "),
+        stdout(&out).starts_with("missing.yaml: error[unreadable-input]: cannot read: "),
         "{}",
         stdout(&out)
     );
+    assert!(
+        stdout(&out).ends_with(
+            "1 file, 1 unreadable path, 1 document: 1 valid, 0 invalid, 0 skipped; 1 error, 0 warnings\n"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    // Every other format carries it too, and says so on stderr.
+    for (format, needle) in [
+        ("json", "\"status\": \"unreadable\""),
+        ("sarif", "\"ruleId\": \"unreadable-input\""),
+        ("junit", "type=\"unreadable-input\""),
+        (
+            "github",
+            "::error file=missing.yaml,title=unreadable-input::cannot read: ",
+        ),
+    ] {
+        let out = batchguard(
+            dir.path(),
+            &["validate", "--format", format, "missing.yaml", "ok.yaml"],
+        );
+        assert_eq!(code(&out), 2, "{format}");
+        assert!(stdout(&out).contains(needle), "{format}: {}", stdout(&out));
+        assert!(
+            stderr(&out).starts_with("error: cannot read missing.yaml: "),
+            "{format}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 #[test]
@@ -364,7 +390,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn help_teaches_examples_and_exit_codes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for cmd in ["validate", "schedule"] {
+    for cmd in ["validate", "mutate", "audit", "schedule"] {
         let out = batchguard(dir.path(), &[cmd, "--help"]);
         assert_eq!(code(&out), 0);
         let text = stdout(&out);

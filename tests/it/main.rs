@@ -5,8 +5,10 @@
 //! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
 //! - `cli`: the binary as users run it (exit codes, output snapshots); `cli_hardening`:
 //!   hostile files (deep nesting, alias bombs, named pipes).
+//! - `audit`: `batchguard audit` against `fake_apiserver` (paginated lists, RBAC, the binary).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
 //!   Kubernetes API server.
+//! - `faces`: every report format over the same fixtures; stored objects; `mutate`.
 //! - `cron_corpus`, `schedule_corpus`, `describe_corpus`: every schedule of the robfig/cron
 //!   corpus (verdicts, fire times, descriptions).
 //! - `integrations`: the pre-commit hook and the GitHub Action's shell steps.
@@ -15,6 +17,7 @@
 //!   corpora (batch fields, and the pod template).
 
 mod admission;
+mod audit;
 mod cli;
 mod cli_hardening;
 mod cluster;
@@ -22,6 +25,7 @@ mod common;
 mod cron_corpus;
 mod deploy;
 mod describe_corpus;
+mod faces;
 mod fake_apiserver;
 mod integrations;
 mod manifest_corpus;
