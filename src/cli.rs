@@ -200,6 +200,19 @@ pub struct ServeArgs {
     /// Seconds between checks of the certificate and policy files for changes.
     #[arg(long, default_value_t = 2.0, value_parser = parse_interval)]
     pub reload_interval: f64,
+    /// After SIGTERM, how long to keep serving with /readyz failing before connections are
+    /// closed, so every API server has dropped the endpoint first (Go duration: `5s`, `1500ms`).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub drain_period: std::time::Duration,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let nanos = crate::gocompat::parse_go_duration(s)
+        .map_err(|e| format!("{e} (expected a duration such as 5s or 1500ms)"))?;
+    match u64::try_from(nanos) {
+        Ok(n) if n <= 600 * 1_000_000_000 => Ok(std::time::Duration::from_nanos(n)),
+        _ => Err(format!("{s:?} is not a duration between 0s and 10m")),
+    }
 }
 
 fn parse_interval(s: &str) -> Result<f64, String> {

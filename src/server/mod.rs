@@ -13,7 +13,7 @@ mod reload;
 mod router;
 pub mod tls;
 
-use std::future::{Future, IntoFuture as _};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -27,6 +27,7 @@ use tracing::{error, info, warn};
 
 use crate::cli::ServeArgs;
 use crate::policy::Policy;
+use listener::{Limits, Phase, Transport};
 use metrics::ReloadResult;
 use reload::{poll_changes, refs, Signature};
 
@@ -41,8 +42,27 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request body (the API server's own timeout is at
 /// most 30 s, and usually 10 s).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(15);
-/// How long in-flight requests may run after a shutdown signal (Kubernetes' default grace
-/// period is 30 s).
+/// How long a connection's first request (and, on HTTP/1.1, any request once its first
+/// byte arrived) may take to deliver its headers. The API server sends a request's headers
+/// at once, and its own webhook timeout is at most 30 s.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may stay without a request before it is closed (HTTP/2 with
+/// GOAWAY, which a client retries safely). Shorter than Go's 90 s client idle timeout would
+/// race HTTP/1.1 clients more often; long enough that the API server reuses its connections.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// HTTP/2 PING interval, and how long the answer may take before the connection is dropped.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
+pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Live webhook connections (the API server multiplexes over a few HTTP/2 connections).
+/// Lowered to fit the open-files limit if that is small.
+pub const MAX_CONNECTIONS: usize = 256;
+/// Live connections on the metrics port: probes and a scraper.
+pub const METRICS_MAX_CONNECTIONS: usize = 32;
+/// How long the server keeps serving after SIGTERM with `/readyz` failing, so that every
+/// API server has taken the endpoint out before connections are closed.
+pub const DRAIN_PERIOD: Duration = Duration::from_secs(5);
+/// How long in-flight requests may run once the drain period is over (Kubernetes' default
+/// grace period is 30 s; the Deployment leaves room for preStop + drain + this).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 /// What [`serve`] needs besides its listeners.
@@ -57,6 +77,13 @@ pub struct Settings {
     pub own_namespace: Option<String>,
     pub reload_interval: Duration,
     pub handshake_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub keep_alive_interval: Duration,
+    pub keep_alive_timeout: Duration,
+    pub max_connections: usize,
+    pub metrics_max_connections: usize,
+    pub drain_period: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -71,14 +98,48 @@ impl Settings {
             own_namespace: None,
             reload_interval: Duration::from_secs(2),
             handshake_timeout: HANDSHAKE_TIMEOUT,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
+            keep_alive_interval: KEEP_ALIVE_INTERVAL,
+            keep_alive_timeout: KEEP_ALIVE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+            metrics_max_connections: METRICS_MAX_CONNECTIONS,
+            drain_period: DRAIN_PERIOD,
             shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+
+    fn limits(&self, max_connections: usize) -> Limits {
+        Limits {
+            handshake: self.handshake_timeout,
+            header_read: self.header_read_timeout,
+            idle: self.idle_timeout,
+            keep_alive_interval: self.keep_alive_interval,
+            keep_alive_timeout: self.keep_alive_timeout,
+            max_connections: max_connections.max(1),
         }
     }
 }
 
+/// The connection caps of both listeners, lowered so that together they stay well inside
+/// the open-files limit (with 64 descriptors left for everything else).
+fn fit_to_open_files(webhook: usize, metrics: usize) -> (usize, usize) {
+    let Some(limit) = listener::open_files_limit() else {
+        return (webhook, metrics);
+    };
+    // A connection being evicted still holds its socket, so each listener may briefly
+    // hold twice its cap.
+    let budget = usize::try_from(limit.saturating_sub(64) / 2).unwrap_or(usize::MAX);
+    let metrics = metrics.min(budget / 8).max(4);
+    let webhook = webhook.min(budget.saturating_sub(metrics)).max(4);
+    (webhook, metrics)
+}
+
 /// Runs the webhook on `listener` (and the metrics endpoints on `metrics_listener`) until
-/// `shutdown` resolves; then stops accepting, lets in-flight requests finish within
-/// `settings.shutdown_grace`, and returns.
+/// `shutdown` resolves; then fails `/readyz` and keeps serving for `drain_period`, closes
+/// the listener and every connection without losing a request a client had sent
+/// (HTTP/1.1: `Connection: close` on the next answer; HTTP/2: GOAWAY), lets in-flight
+/// requests finish within `shutdown_grace`, and returns.
 pub async fn serve(
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
@@ -98,11 +159,7 @@ pub async fn serve(
     let pair = tls::load_pair(&settings.tls_cert, &settings.tls_key)?;
     state.metrics.set_cert_not_after(pair.not_after);
     let resolver = Arc::new(tls::CertResolver::new(pair.key));
-    let tls_config = Arc::new(tls::server_config(
-        resolver.clone(),
-        settings.client_ca.as_deref(),
-    )?);
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
+    let acceptor = acceptor(&resolver, &settings)?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut background = JoinSet::new();
@@ -130,105 +187,159 @@ pub async fn serve(
             },
         ));
     }
-    if let Some(path) = settings.config.clone() {
-        let state = state.clone();
-        background.spawn(poll_changes(
-            config_paths,
-            config_sig,
-            settings.reload_interval,
-            stop_rx.clone(),
-            move || match Policy::load(&path) {
-                Ok(policy) => {
-                    let hash = policy.hash();
-                    state.set_policy(policy);
-                    state.metrics.record_config_reload(ReloadResult::Success);
-                    info!(config = %path.display(), hash, "policy reloaded");
-                }
-                Err(e) => {
-                    state.metrics.record_config_reload(ReloadResult::Failure);
-                    error!(
-                        error = format!("{e:#}"),
-                        "new policy rejected; still serving the previous one"
-                    );
-                }
-            },
-        ));
-    }
+    spawn_policy_reload(
+        &mut background,
+        &settings,
+        config_paths,
+        config_sig,
+        &state,
+        &stop_rx,
+    );
+    run_listeners(listener, metrics_listener, acceptor, &settings, state, shutdown).await?;
+    let _ = stop_tx.send(true);
+    background.abort_all();
+    info!("stopped");
+    Ok(())
+}
+
+/// The TLS acceptor over a swappable certificate.
+fn acceptor(
+    resolver: &Arc<tls::CertResolver>,
+    settings: &Settings,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    let tls_config = Arc::new(tls::server_config(
+        resolver.clone(),
+        settings.client_ca.as_deref(),
+    )?);
+    Ok(tokio_rustls::TlsAcceptor::from(tls_config))
+}
+
+fn spawn_policy_reload(
+    background: &mut JoinSet<()>,
+    settings: &Settings,
+    config_paths: Vec<PathBuf>,
+    config_sig: Signature,
+    state: &Arc<State>,
+    stop_rx: &tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(path) = settings.config.clone() else {
+        return;
+    };
+    let state = state.clone();
+    background.spawn(poll_changes(
+        config_paths,
+        config_sig,
+        settings.reload_interval,
+        stop_rx.clone(),
+        move || match Policy::load(&path) {
+            Ok(policy) => {
+                let hash = policy.hash();
+                state.set_policy(policy);
+                state.metrics.record_config_reload(ReloadResult::Success);
+                info!(config = %path.display(), hash, "policy reloaded");
+            }
+            Err(e) => {
+                state.metrics.record_config_reload(ReloadResult::Failure);
+                error!(
+                    error = format!("{e:#}"),
+                    "new policy rejected; still serving the previous one"
+                );
+            }
+        },
+    ));
+}
+
+/// Both listeners, each in its own task, from the first accept to the last connection.
+async fn run_listeners(
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    acceptor: tokio_rustls::TlsAcceptor,
+    settings: &Settings,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    use tokio::sync::watch;
+    let (webhook_cap, metrics_cap) =
+        fit_to_open_files(settings.max_connections, settings.metrics_max_connections);
     // The metrics port outlives the webhook port during shutdown, so probes can watch
     // /readyz turn 503 while requests drain.
-    let (metrics_stop_tx, metrics_stop_rx) = tokio::sync::watch::channel(false);
-    if let Some(l) = &metrics_listener {
-        info!(listen = %l.local_addr()?, "metrics, /healthz and /readyz on plain HTTP");
-    }
-    let metrics_task = metrics_listener.map(|l| {
-        let mut stop = metrics_stop_rx;
-        tokio::spawn(
-            axum::serve(l, metrics_router(state.clone()))
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .into_future(),
-        )
-    });
+    let (metrics_phase_tx, metrics_phase) = watch::channel(Phase::Serving);
+    let (metrics_stop_tx, metrics_stop) = watch::channel(false);
+    let (metrics_abort_tx, metrics_abort) = watch::channel(false);
+    let metrics_task = match metrics_listener {
+        Some(l) => {
+            info!(listen = %l.local_addr()?, "metrics, /healthz and /readyz on plain HTTP");
+            let limits = Limits {
+                // Probes and scrapes send at once and need no long keep-alive.
+                header_read: settings.header_read_timeout.min(Duration::from_secs(5)),
+                idle: settings.idle_timeout.min(Duration::from_secs(15)),
+                ..settings.limits(metrics_cap)
+            };
+            Some(tokio::spawn(listener::accept_loop(
+                "metrics",
+                l,
+                Transport::Plain,
+                metrics_router(state.clone()),
+                limits,
+                metrics_phase,
+                metrics_stop,
+                metrics_abort,
+            )))
+        }
+        None => None,
+    };
 
     info!(
         listen = %listener.local_addr()?,
         config = settings.config.as_ref().map(|p| p.display().to_string()),
         config_hash = state.policy_hash(),
         mtls = settings.client_ca.is_some(),
+        max_connections = webhook_cap,
         "batchguard webhook listening"
     );
-    let app = router(state.clone());
-    let mut connections = JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, peer)) => {
-                    connections.spawn(listener::connection(
-                        tcp,
-                        peer,
-                        acceptor.clone(),
-                        app.clone(),
-                        settings.handshake_timeout,
-                        stop_rx.clone(),
-                    ));
-                }
-                Err(e) => {
-                    // Usually EMFILE: back off instead of spinning.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    info!(in_flight = connections.len(), "shutting down: no new connections");
-    drop(listener);
+    let (phase_tx, phase) = watch::channel(Phase::Serving);
+    let (stop_tx, stop) = watch::channel(false);
+    let (abort_tx, abort) = watch::channel(false);
+    let mut webhook_task = tokio::spawn(listener::accept_loop(
+        "webhook",
+        listener,
+        Transport::Tls(acceptor),
+        router(state.clone()),
+        settings.limits(webhook_cap),
+        phase,
+        stop,
+        abort,
+    ));
+
+    shutdown.await;
     state.ready.store(false, Ordering::Relaxed);
+    info!(
+        drain = ?settings.drain_period,
+        "shutting down: /readyz fails; still serving while endpoints update"
+    );
+    tokio::time::sleep(settings.drain_period).await;
+    info!("drain period over: closing the listener and every connection");
     let _ = stop_tx.send(true);
-    let drained = tokio::time::timeout(settings.shutdown_grace, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        warn!(
-            left = connections.len(),
-            "shutdown grace period over; closing the remaining connections"
-        );
-        connections.abort_all();
+    let _ = phase_tx.send(Phase::Closing);
+    if tokio::time::timeout(settings.shutdown_grace, &mut webhook_task)
+        .await
+        .is_err()
+    {
+        warn!("shutdown grace period over; closing the remaining connections");
+        let _ = abort_tx.send(true);
+        let _ = webhook_task.await;
     }
-    background.abort_all();
-    let _ = metrics_stop_tx.send(true);
-    if let Some(task) = metrics_task {
-        match tokio::time::timeout(Duration::from_secs(5), task).await {
-            Ok(Ok(Err(e))) => warn!(error = %e, "metrics server failed"),
-            Ok(Err(e)) => warn!(error = %e, "metrics server task failed"),
-            Ok(Ok(Ok(()))) | Err(_) => {}
+    if let Some(mut task) = metrics_task {
+        let _ = metrics_stop_tx.send(true);
+        let _ = metrics_phase_tx.send(Phase::Closing);
+        if tokio::time::timeout(Duration::from_secs(2), &mut task)
+            .await
+            .is_err()
+        {
+            let _ = metrics_abort_tx.send(true);
+            let _ = task.await;
         }
     }
-    info!("stopped");
     Ok(())
 }
 
@@ -269,6 +380,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         config: args.config,
         own_namespace,
         reload_interval: Duration::from_secs_f64(args.reload_interval),
+        drain_period: args.drain_period,
         ..Settings::new(cert, key)
     };
     if let Some(ca) = dev_ca {

@@ -24,4 +24,5 @@ mod manifest_corpus;
 mod pod_corpus;
 mod schedule_corpus;
 mod server;
+mod server_limits;
 mod validate_corpus;
