@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::Parser;
 
-use batchguard::cli::{Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
+use batchguard::cli::{CertsArgs, Cli, Command, ConfigCommand, Format, ScheduleArgs, ValidateArgs};
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
 use batchguard::validate::{self, RunOptions};
 
@@ -62,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(0)
             }
         },
+        Command::Certs(args) => certs_command(args),
         Command::Serve(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -71,6 +72,37 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// Writes a CA and a serving certificate for the static install path.
+fn certs_command(args: CertsArgs) -> anyhow::Result<u8> {
+    const FILES: [&str; 3] = ["ca.crt", "tls.crt", "tls.key"];
+    if !args.force {
+        let existing: Vec<String> = FILES
+            .iter()
+            .map(|name| args.out_dir.join(name))
+            .filter(|path| path.symlink_metadata().is_ok())
+            .map(|path| path.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            anyhow::bail!(
+                "refusing to overwrite {}: pass --force to replace",
+                existing.join(", ")
+            );
+        }
+    }
+    let material = batchguard::cluster::write_files(&args.out_dir, &args.hosts)
+        .with_context(|| format!("cannot write certificates to {}", args.out_dir.display()))?;
+    let hosts: Vec<String> = args.hosts.iter().map(ToString::to_string).collect();
+    let expires = chrono::DateTime::from_timestamp(material.not_after, 0)
+        .map_or_else(|| material.not_after.to_string(), |t| t.to_rfc3339());
+    let mut out = io::stdout().lock();
+    for name in FILES {
+        writeln!(out, "wrote {}", args.out_dir.join(name).display())?;
+    }
+    writeln!(out, "for {} until {expires}", hosts.join(", "))?;
+    out.flush()?;
+    Ok(0)
 }
 
 /// Colour only for a terminal, and never when `NO_COLOR` is set (to anything).

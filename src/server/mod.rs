@@ -8,6 +8,7 @@
 mod devcert;
 mod listener;
 mod logging;
+mod managed;
 pub mod metrics;
 mod reload;
 mod router;
@@ -26,6 +27,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::cli::ServeArgs;
+use crate::cluster::CertManager;
 use crate::policy::Policy;
 use listener::{Limits, Phase, Transport};
 use metrics::ReloadResult;
@@ -68,8 +70,12 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 /// What [`serve`] needs besides its listeners.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The serving pair, reloaded when the files change; unused with `self_managed`.
     pub tls_cert: PathBuf,
     pub tls_key: PathBuf,
+    /// Self-managed certificates: serve what this manager keeps in its Secret instead of
+    /// files, and stay unready until it is loaded and its CA injected.
+    pub self_managed: Option<CertManager>,
     pub client_ca: Option<PathBuf>,
     /// The policy file; `None` serves the default policy.
     pub config: Option<PathBuf>,
@@ -93,6 +99,7 @@ impl Settings {
         Settings {
             tls_cert,
             tls_key,
+            self_managed: None,
             client_ca: None,
             config: None,
             own_namespace: None,
@@ -106,6 +113,14 @@ impl Settings {
             metrics_max_connections: METRICS_MAX_CONNECTIONS,
             drain_period: DRAIN_PERIOD,
             shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+
+    /// Production timings for certificates kept by `manager` (`serve --cert-secret`).
+    pub fn self_managed(manager: CertManager) -> Settings {
+        Settings {
+            self_managed: Some(manager),
+            ..Settings::new(PathBuf::new(), PathBuf::new())
         }
     }
 
@@ -154,15 +169,40 @@ pub async fn serve(
     };
     let state = State::new(policy, settings.own_namespace.clone());
 
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut background = JoinSet::new();
+    let resolver = match settings.self_managed.clone() {
+        Some(manager) => managed::start(manager, &state, &mut background, &stop_rx),
+        None => watch_cert_files(&settings, &state, &mut background, &stop_rx)?,
+    };
+    let acceptor = acceptor(&resolver, &settings)?;
+    spawn_policy_reload(
+        &mut background,
+        &settings,
+        config_paths,
+        config_sig,
+        &state,
+        &stop_rx,
+    );
+    run_listeners(listener, metrics_listener, acceptor, &settings, state, shutdown).await?;
+    let _ = stop_tx.send(true);
+    background.abort_all();
+    info!("stopped");
+    Ok(())
+}
+
+/// Serves the pair in `settings.tls_cert`/`tls_key` and reloads it when the files change.
+fn watch_cert_files(
+    settings: &Settings,
+    state: &Arc<State>,
+    background: &mut JoinSet<()>,
+    stop_rx: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Arc<tls::CertResolver>> {
     let cert_paths = vec![settings.tls_cert.clone(), settings.tls_key.clone()];
     let cert_sig = Signature::of(&refs(&cert_paths));
     let pair = tls::load_pair(&settings.tls_cert, &settings.tls_key)?;
     state.metrics.set_cert_not_after(pair.not_after);
     let resolver = Arc::new(tls::CertResolver::new(pair.key));
-    let acceptor = acceptor(&resolver, &settings)?;
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut background = JoinSet::new();
     {
         let state = state.clone();
         let resolver = resolver.clone();
@@ -187,19 +227,7 @@ pub async fn serve(
             },
         ));
     }
-    spawn_policy_reload(
-        &mut background,
-        &settings,
-        config_paths,
-        config_sig,
-        &state,
-        &stop_rx,
-    );
-    run_listeners(listener, metrics_listener, acceptor, &settings, state, shutdown).await?;
-    let _ = stop_tx.send(true);
-    background.abort_all();
-    info!("stopped");
-    Ok(())
+    Ok(resolver)
 }
 
 /// The TLS acceptor over a swappable certificate.
@@ -346,9 +374,16 @@ async fn run_listeners(
 /// Runs the webhook until SIGTERM/SIGINT.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
-    let dev = args.tls_cert.is_none();
-    let (cert, key, dev_ca) = match (args.tls_cert, args.tls_key) {
-        (Some(cert), Some(key)) => (cert, key, None),
+    let own_namespace = std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty());
+    // Development certificates (and loopback listeners) only when no certificate source
+    // was named.
+    let dev = args.tls_cert.is_none() && args.cert_secret.is_none();
+    let mut dev_ca = None;
+    let mut settings = match (&args.cert_secret, &args.tls_cert, &args.tls_key) {
+        (Some(secret), _, _) => {
+            Settings::self_managed(cert_manager(&args, secret, own_namespace.as_deref()).await?)
+        }
+        (None, Some(cert), Some(key)) => Settings::new(cert.clone(), key.clone()),
         _ => {
             let dir = Path::new("certs/dev");
             let made = devcert::ensure(dir)?;
@@ -357,7 +392,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             } else {
                 info!(dir = %dir.display(), "reusing the development certificates");
             }
-            (made.cert, made.key, Some(made.ca))
+            dev_ca = Some(made.ca);
+            Settings::new(made.cert, made.key)
         }
     };
     let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
@@ -374,15 +410,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let metrics_listener = TcpListener::bind(metrics_listen)
         .await
         .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
-    let own_namespace = std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty());
-    let settings = Settings {
-        client_ca: args.client_ca,
-        config: args.config,
-        own_namespace,
-        reload_interval: Duration::from_secs_f64(args.reload_interval),
-        drain_period: args.drain_period,
-        ..Settings::new(cert, key)
-    };
+    settings.client_ca = args.client_ca;
+    settings.config = args.config;
+    settings.own_namespace = own_namespace;
+    settings.reload_interval = Duration::from_secs_f64(args.reload_interval);
+    settings.drain_period = args.drain_period;
     if let Some(ca) = dev_ca {
         let host = if listen.ip().is_unspecified() {
             "127.0.0.1".to_string()
@@ -399,6 +431,46 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     serve(listener, Some(metrics_listener), settings, shutdown_signal()).await
+}
+
+/// The manager behind `--cert-secret`: the Secret (its namespace from the flag or
+/// `POD_NAMESPACE`), the certificate's names (the Service's by default) and a client found
+/// as kubectl finds its configuration. Nothing here talks to the API server yet: an
+/// unreachable one is retried by the manager, with `/readyz` failing meanwhile.
+async fn cert_manager(
+    args: &ServeArgs,
+    secret: &crate::cli::CertSecret,
+    pod_namespace: Option<&str>,
+) -> anyhow::Result<CertManager> {
+    let secret = secret.resolve(pod_namespace).with_context(|| {
+        format!(
+            "--cert-secret {:?} names no namespace and POD_NAMESPACE is not set: \
+             give it as NAMESPACE/NAME",
+            secret.name
+        )
+    })?;
+    let hosts = if args.cert_hosts.is_empty() {
+        crate::cluster::default_hosts("batchguard", &secret.namespace)
+    } else {
+        let mut hosts = args.cert_hosts.clone();
+        let mut seen = std::collections::HashSet::new();
+        hosts.retain(|h| seen.insert(h.clone()));
+        hosts
+    };
+    let client = crate::cluster::client(args.kubeconfig.as_deref(), args.context.as_deref())
+        .await
+        .context("self-managed certificates (--cert-secret) need the Kubernetes API")?;
+    info!(
+        secret = %secret,
+        hosts = ?hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        webhook_configurations = ?args.webhook_configurations,
+        api_server = client.url(),
+        "self-managed certificates"
+    );
+    Ok(
+        CertManager::new(client, secret, hosts, args.webhook_configurations.clone())?
+            .with_interval(args.cert_check_interval),
+    )
 }
 
 async fn shutdown_signal() {
