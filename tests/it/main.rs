@@ -6,7 +6,8 @@
 //! - `cli`: the binary as users run it (exit codes, output snapshots); `cli_hardening`:
 //!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
-//!   Kubernetes API server.
+//!   Kubernetes API server; `serve_certs`: the real server (and binary) with `--cert-secret`
+//!   against it, and `batchguard certs`.
 //! - `cron_corpus`, `schedule_corpus`: every schedule of the robfig/cron corpus.
 //! - `deploy`: every Kustomize overlay and component, rendered with `kubectl kustomize`.
 //! - `manifest_corpus`, `pod_corpus`, `validate_corpus`: every manifest of the API-server
@@ -23,6 +24,7 @@ mod fake_apiserver;
 mod manifest_corpus;
 mod pod_corpus;
 mod schedule_corpus;
+mod serve_certs;
 mod server;
 mod server_limits;
 mod validate_corpus;
