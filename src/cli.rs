@@ -220,8 +220,9 @@ pub struct ServeArgs {
     )]
     pub cert_secret: Option<CertSecret>,
     /// Names the self-managed certificate covers (DNS names or IP addresses)
-    /// [default: batchguard.<namespace>.svc,batchguard.<namespace>.svc.cluster.local, the
-    /// Secret's namespace].
+    /// [default: batchguard.<namespace>.svc and batchguard.<namespace>.svc.cluster.local
+    /// (the Secret's namespace), plus the host of every `url` webhook in
+    /// --webhook-configurations].
     #[arg(
         long,
         value_name = "HOST[,HOST]",

@@ -449,7 +449,9 @@ async fn cert_manager(
             secret.name
         )
     })?;
-    let hosts = if args.cert_hosts.is_empty() {
+    // Without --cert-hosts: the Service's names, and the host of any `url` webhook.
+    let default_hosts = args.cert_hosts.is_empty();
+    let hosts = if default_hosts {
         crate::cluster::default_hosts("batchguard", &secret.namespace)
     } else {
         let mut hosts = args.cert_hosts.clone();
@@ -463,14 +465,18 @@ async fn cert_manager(
     info!(
         secret = %secret,
         hosts = ?hosts.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        url_hosts = default_hosts,
         webhook_configurations = ?args.webhook_configurations,
         api_server = client.url(),
         "self-managed certificates"
     );
-    Ok(
-        CertManager::new(client, secret, hosts, args.webhook_configurations.clone())?
-            .with_interval(args.cert_check_interval),
-    )
+    let manager = CertManager::new(client, secret, hosts, args.webhook_configurations.clone())?
+        .with_interval(args.cert_check_interval);
+    Ok(if default_hosts {
+        manager.with_url_hosts()
+    } else {
+        manager
+    })
 }
 
 async fn shutdown_signal() {
