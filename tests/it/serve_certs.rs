@@ -58,23 +58,27 @@ fn webhook(name: &str, client_config: Value) -> Value {
 }
 
 /// Both configurations named `batchguard`: mutating with a `service` and a `url` webhook,
-/// validating with a `url` webhook, none with a caBundle yet.
-fn insert_webhook_configurations(fake: &FakeApiServer) {
+/// validating with a `url` webhook, none with a caBundle yet; the URLs start with `base`.
+fn insert_webhook_configurations_at(fake: &FakeApiServer, base: &str) {
     fake.insert(json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "MutatingWebhookConfiguration",
         "metadata": {"name": "batchguard"},
         "webhooks": [
             webhook("mutate.batchguard.io", json!({"service": {"namespace": NS, "name": "batchguard", "path": "/mutate", "port": 443}})),
-            webhook("mutate-url.batchguard.io", json!({"url": "https://127.0.0.1:8443/mutate"})),
+            webhook("mutate-url.batchguard.io", json!({"url": format!("{base}/mutate")})),
         ],
     }));
     fake.insert(json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
         "metadata": {"name": "batchguard"},
-        "webhooks": [webhook("validate.batchguard.io", json!({"url": "https://127.0.0.1:8443/validate"}))],
+        "webhooks": [webhook("validate.batchguard.io", json!({"url": format!("{base}/validate")}))],
     }));
+}
+
+fn insert_webhook_configurations(fake: &FakeApiServer) {
+    insert_webhook_configurations_at(fake, "https://127.0.0.1:8443");
 }
 
 /// `(ca.crt, tls.crt, tls.key)` of the stored Secret, if there is one.
@@ -110,6 +114,55 @@ fn der(pem: &str) -> Vec<u8> {
         .expect("a certificate")
         .expect("pem")
         .to_vec()
+}
+
+/// Every request the fake saw is one the self-managed overlay's Role or ClusterRole allows.
+fn assert_rbac_allows(requests: &[crate::fake_apiserver::Recorded]) {
+    let objects = crate::deploy::render("self-managed");
+    let rules: Vec<(Option<&str>, &Value)> = objects
+        .iter()
+        .filter(|o| o["metadata"]["name"] == "batchguard")
+        .filter_map(|o| match o["kind"].as_str() {
+            Some("Role") => Some((o["metadata"]["namespace"].as_str(), o)),
+            Some("ClusterRole") => Some((None, o)),
+            _ => None,
+        })
+        .flat_map(|(ns, o)| o["rules"].as_array().into_iter().flatten().map(move |r| (ns, r)))
+        .collect();
+    let has = |list: &Value, item: &str| list.as_array().is_some_and(|l| l.iter().any(|v| v == item));
+    assert!(!requests.is_empty());
+    for r in requests {
+        let parts: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+        let (group, namespace, resource, name) = match parts.as_slice() {
+            ["api", "v1", "namespaces", ns, res] => ("", Some(*ns), *res, None),
+            ["api", "v1", "namespaces", ns, res, name] => ("", Some(*ns), *res, Some(*name)),
+            ["apis", group, "v1", res, name] => (*group, None, *res, Some(*name)),
+            other => panic!("unexpected request path {other:?}"),
+        };
+        let verb = match (r.method.as_str(), name) {
+            ("GET", Some(_)) => "get",
+            ("POST", None) => "create",
+            ("PUT", Some(_)) => "update",
+            ("PATCH", Some(_)) => "patch",
+            other => panic!("unexpected request {other:?} {}", r.path),
+        };
+        let allowed = rules.iter().any(|(scope, rule)| {
+            (scope.is_none() || *scope == namespace)
+                && has(&rule["apiGroups"], group)
+                && has(&rule["resources"], resource)
+                && has(&rule["verbs"], verb)
+                && match (rule.get("resourceNames"), name) {
+                    (None, _) => true,
+                    (Some(names), Some(name)) => has(names, name),
+                    (Some(_), None) => false,
+                }
+        });
+        assert!(
+            allowed,
+            "deploy/overlays/self-managed/rbac.yaml does not allow {verb} {}",
+            r.path
+        );
+    }
 }
 
 async fn readyz(metrics: std::net::SocketAddr) -> (u16, Value) {
@@ -241,6 +294,12 @@ async fn creates_the_secret_serves_it_and_turns_ready_once_every_webhook_has_the
         crate::common::sample(&metrics, "batchguard_certificate_expiry_seconds"),
         Some(not_after as f64)
     );
+    let requests = fake.requests();
+    assert!(
+        requests.iter().any(|r| r.method == "POST"),
+        "the Secret was created"
+    );
+    assert_rbac_allows(&requests);
     server.stop().await;
 }
 
@@ -324,6 +383,12 @@ async fn rotation_swaps_the_certificate_without_dropping_an_open_connection() {
     assert_eq!(reply.status(), 200);
     reply.into_body().collect().await.expect("body");
     assert!(!connection.is_finished(), "the connection is still open");
+    let requests = fake.requests();
+    assert!(
+        requests.iter().any(|r| r.method == "PUT"),
+        "the Secret was replaced"
+    );
+    assert_rbac_allows(&requests);
     drop(sender);
     server.stop().await;
 }
@@ -383,7 +448,10 @@ impl Drop for Killed {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_with_the_deploy_flags_logs_a_refusal_then_self_manages() {
     let fake = FakeApiServer::start().await;
-    insert_webhook_configurations(&fake);
+    let (port, metrics_port) = (free_port(), free_port());
+    // Registered by URL: the default names gain the URL's host, so the client below (and an
+    // API server calling the URL) can verify the certificate.
+    insert_webhook_configurations_at(&fake, &format!("https://localhost:{port}"));
     fake.forbid("get", "secrets");
     let dir = tempfile::tempdir().expect("tempdir");
     let kubeconfig = dir.path().join("kubeconfig");
@@ -399,7 +467,6 @@ async fn the_binary_with_the_deploy_flags_logs_a_refusal_then_self_manages() {
     )
     .expect("kubeconfig");
     let log = dir.path().join("log");
-    let (port, metrics_port) = (free_port(), free_port());
     let child = Command::new(BIN)
         .current_dir(dir.path())
         .args([
@@ -410,10 +477,6 @@ async fn the_binary_with_the_deploy_flags_logs_a_refusal_then_self_manages() {
             "batchguard",
             "--log-format",
             "json",
-            "--cert-hosts",
-            "localhost,127.0.0.1",
-            "--cert-check-interval",
-            "1s",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--metrics-listen",
@@ -458,8 +521,17 @@ async fn the_binary_with_the_deploy_flags_logs_a_refusal_then_self_manages() {
         (readyz(metrics).await.0 == 200).then_some(())
     })
     .await;
-    let (ca, cert, _) = stored(&fake).expect("secret");
+    let (ca, cert, key) = stored(&fake).expect("secret");
     assert_eq!(bundles(&fake), vec![Some(ca.clone()); 3]);
+    Material::check(
+        &ca,
+        &cert,
+        &key,
+        &parse_hosts("batchguard.batchguard.svc,batchguard.batchguard.svc.cluster.local,localhost")
+            .expect("hosts"),
+        unix_now(),
+    )
+    .expect("the Service's names and the webhook URL's host, no more");
     let addr = ([127, 0, 0, 1], port).into();
     let reply = HttpsClient::new(addr, &ca, None, Proto::H2)
         .post("/validate", JSON, fixture("cronjob-create.validate.json"))
