@@ -49,7 +49,8 @@ pub enum Command {
     /// Work with the policy file.
     Config(ConfigArgs),
     /// Run the HTTPS admission webhook (validating and mutating).
-    Serve(ServeArgs),
+    // Boxed: its many flags would make every other command's value as large.
+    Serve(Box<ServeArgs>),
     /// Write a CA and a serving certificate to files, for installing certificates by hand.
     Certs(CertsArgs),
 }

@@ -68,7 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(batchguard::server::run(args))?;
+            runtime.block_on(batchguard::server::run(*args))?;
             Ok(0)
         }
     }
