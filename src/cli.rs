@@ -396,6 +396,43 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_secret_name_takes_its_namespace_from_the_pod() {
+        let bare = parse_cert_secret("batchguard-tls").expect("a name alone");
+        assert_eq!(bare.resolve(None), None);
+        let secret = bare.resolve(Some("ops")).expect("resolved");
+        assert_eq!(secret.to_string(), "ops/batchguard-tls");
+        let full = parse_cert_secret("batchguard/tls").expect("namespaced");
+        assert_eq!(
+            full.resolve(Some("ops")).map(|s| s.to_string()).as_deref(),
+            Some("batchguard/tls")
+        );
+        assert!(parse_cert_secret("Tls").is_err());
+        assert!(parse_cert_secret("").is_err());
+    }
+
+    #[test]
+    fn cert_flags_split_on_commas_and_need_cert_secret() {
+        let cli = Cli::try_parse_from([
+            "batchguard",
+            "serve",
+            "--cert-secret",
+            "a/b",
+            "--cert-hosts",
+            "x.svc,10.0.0.1",
+            "--webhook-configurations",
+            "one,two",
+        ])
+        .expect("parses");
+        let Command::Serve(args) = cli.command else {
+            panic!("serve expected")
+        };
+        assert_eq!(args.cert_hosts.len(), 2);
+        assert_eq!(args.webhook_configurations, ["one", "two"]);
+        assert_eq!(args.cert_check_interval, std::time::Duration::from_secs(60));
+        assert!(Cli::try_parse_from(["batchguard", "serve", "--kubeconfig", "k"]).is_err());
+    }
+
+    #[test]
     fn schedule_expression_may_start_with_a_hyphen_free_descriptor() {
         let cli = Cli::try_parse_from(["batchguard", "schedule", "@every 1h"]).expect("parses");
         let Command::Schedule(args) = cli.command else {
