@@ -10,8 +10,8 @@ use chrono::Utc;
 use clap::Parser;
 
 use batchguard::cli::{
-    AuditArgs, Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat, ScheduleArgs,
-    ValidateArgs,
+    AuditArgs, CertsArgs, Cli, Command, ConfigCommand, Format, MutateArgs, MutateFormat, ReportFormat,
+    ScheduleArgs, ValidateArgs,
 };
 use batchguard::policy::{Policy, DEFAULT_POLICY_YAML};
 use batchguard::report::Report;
@@ -68,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(0)
             }
         },
+        Command::Certs(args) => certs_command(args),
         Command::Completions(args) => print(&batchguard::manual::completions(args.shell)),
         Command::Man(args) => match args.dir {
             Some(dir) => {
@@ -84,10 +85,41 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            runtime.block_on(batchguard::server::run(args))?;
+            runtime.block_on(batchguard::server::run(*args))?;
             Ok(0)
         }
     }
+}
+
+/// Writes a CA and a serving certificate for the static install path.
+fn certs_command(args: CertsArgs) -> anyhow::Result<u8> {
+    const FILES: [&str; 3] = ["ca.crt", "tls.crt", "tls.key"];
+    if !args.force {
+        let existing: Vec<String> = FILES
+            .iter()
+            .map(|name| args.out_dir.join(name))
+            .filter(|path| path.symlink_metadata().is_ok())
+            .map(|path| path.display().to_string())
+            .collect();
+        if !existing.is_empty() {
+            anyhow::bail!(
+                "refusing to overwrite {}: pass --force to replace",
+                existing.join(", ")
+            );
+        }
+    }
+    let material = batchguard::cluster::write_files(&args.out_dir, &args.hosts)
+        .with_context(|| format!("cannot write certificates to {}", args.out_dir.display()))?;
+    let hosts: Vec<String> = args.hosts.iter().map(ToString::to_string).collect();
+    let expires = chrono::DateTime::from_timestamp(material.not_after, 0)
+        .map_or_else(|| material.not_after.to_string(), |t| t.to_rfc3339());
+    let mut out = io::stdout().lock();
+    for name in FILES {
+        writeln!(out, "wrote {}", args.out_dir.join(name).display())?;
+    }
+    writeln!(out, "for {} until {expires}", hosts.join(", "))?;
+    out.flush()?;
+    Ok(0)
 }
 
 fn print(bytes: &[u8]) -> anyhow::Result<u8> {

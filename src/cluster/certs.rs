@@ -434,21 +434,51 @@ fn pem_encode(label: &str, der: &[u8]) -> String {
 }
 
 /// Writes a new CA and serving certificate for `hosts` to `dir/ca.crt`, `dir/tls.crt` and
-/// `dir/tls.key` (mode 0600), for installing certificates by hand. Each file is written to a
-/// temporary name beside it and renamed, so a reader never sees half a file.
+/// `dir/tls.key` (mode 0600), for installing certificates by hand. All three are written in
+/// full to temporary names beside them first and only then renamed into place, so a reader
+/// never sees half a file, and a failed write leaves the previous files as they were.
 pub fn write_files(dir: &Path, hosts: &[Host]) -> Result<Material, CertError> {
     let material = Material::generate(hosts, unix_now(), None)?;
     std::fs::create_dir_all(dir).map_err(|cause| CertError::Write {
         path: dir.to_owned(),
         cause,
     })?;
-    write_atomic(&dir.join("ca.crt"), material.ca_pem.as_bytes(), 0o644)?;
-    write_atomic(&dir.join("tls.key"), material.key_pem.as_bytes(), 0o600)?;
-    write_atomic(&dir.join("tls.crt"), material.cert_pem.as_bytes(), 0o644)?;
+    let files = [
+        (dir.join("ca.crt"), material.ca_pem.as_bytes(), 0o644),
+        (dir.join("tls.key"), material.key_pem.as_bytes(), 0o600),
+        (dir.join("tls.crt"), material.cert_pem.as_bytes(), 0o644),
+    ];
+    let mut staged: Vec<(PathBuf, &Path)> = Vec::new();
+    for (path, contents, mode) in &files {
+        match write_temp(path, contents, *mode) {
+            Ok(temp) => staged.push((temp, path)),
+            Err(e) => {
+                for (temp, _) in &staged {
+                    let _ = std::fs::remove_file(temp);
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut staged = staged.into_iter();
+    while let Some((temp, path)) = staged.next() {
+        if let Err(cause) = std::fs::rename(&temp, path) {
+            let _ = std::fs::remove_file(&temp);
+            for (rest, _) in staged {
+                let _ = std::fs::remove_file(rest);
+            }
+            return Err(CertError::Write {
+                path: path.to_owned(),
+                cause,
+            });
+        }
+    }
     Ok(material)
 }
 
-fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), CertError> {
+/// Writes `contents` to a new temporary file beside `path` (synced, with `mode`) and
+/// returns its name.
+fn write_temp(path: &Path, contents: &[u8], mode: u32) -> Result<PathBuf, CertError> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let file_name = path
@@ -465,16 +495,18 @@ fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<(), CertError
             .mode(mode)
             .open(&temp)?;
         file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
+        file.sync_all()
     })();
-    result.map_err(|cause| {
-        let _ = std::fs::remove_file(&temp);
-        CertError::Write {
-            path: path.to_owned(),
-            cause,
+    match result {
+        Ok(()) => Ok(temp),
+        Err(cause) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(CertError::Write {
+                path: path.to_owned(),
+                cause,
+            })
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -634,6 +666,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn write_files_that_cannot_write_one_file_leaves_the_others_as_they_were() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("ca.crt"), "old ca").expect("write");
+        // A directory where tls.crt's temporary file would go cannot be opened as a file.
+        let blocker = dir.path().join(format!(".tls.crt.{}.tmp", std::process::id()));
+        std::fs::create_dir(&blocker).expect("mkdir");
+        std::fs::write(blocker.join("x"), "keeps the directory non-empty").expect("write");
+        assert!(write_files(dir.path(), &hosts()).is_err());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("ca.crt")).expect("read"),
+            "old ca"
+        );
+        assert!(!dir.path().join("tls.key").exists());
+        let temps: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.path() != blocker && e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(temps.is_empty(), "temporary files left: {temps:?}");
     }
 
     #[test]

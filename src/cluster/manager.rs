@@ -59,6 +59,8 @@ pub struct CertManager {
     hosts: Vec<Host>,
     webhook_configurations: Vec<String>,
     interval: Duration,
+    /// Also certify the host of every `url` webhook in the named configurations.
+    url_hosts: bool,
 }
 
 impl CertManager {
@@ -79,6 +81,7 @@ impl CertManager {
             hosts,
             webhook_configurations,
             interval: DEFAULT_INTERVAL,
+            url_hosts: false,
         })
     }
 
@@ -89,13 +92,36 @@ impl CertManager {
         self
     }
 
+    /// Makes the certificate also cover the host of every webhook in the named
+    /// configurations whose `clientConfig` is a `url` (read at each check), so the API
+    /// server can verify it whatever address the webhooks are registered under.
+    #[must_use]
+    pub fn with_url_hosts(mut self) -> CertManager {
+        self.url_hosts = true;
+        self
+    }
+
+    /// The names to certify now: the configured hosts, then those of `url` webhooks.
+    async fn hosts_now(&self) -> Result<Vec<Host>, ClusterError> {
+        let mut hosts = self.hosts.clone();
+        if self.url_hosts {
+            for host in webhooks::url_hosts(&self.client, &self.webhook_configurations).await? {
+                if !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+            }
+        }
+        Ok(hosts)
+    }
+
     /// The material in the Secret, after creating or replacing it if it is missing, unusable
     /// or in the last third of its lifetime.
     pub async fn ensure(&self) -> Result<Material, ClusterError> {
-        self.ensure_at(unix_now()).await
+        let hosts = self.hosts_now().await?;
+        self.ensure_at(&hosts, unix_now()).await
     }
 
-    async fn ensure_at(&self, now: i64) -> Result<Material, ClusterError> {
+    async fn ensure_at(&self, hosts: &[Host], now: i64) -> Result<Material, ClusterError> {
         let api: Api<Secret> = Api::namespaced(self.client.kube().clone(), &self.secret.namespace);
         let name = self.secret.name.as_str();
         let target = |verb| Target {
@@ -116,7 +142,7 @@ impl CertManager {
                 .await
                 .map_err(|e| self.client.error(e, &target("get")))?;
             let Some(stored) = stored else {
-                let material = Material::generate(&self.hosts, now, None)?;
+                let material = Material::generate(hosts, now, None)?;
                 match api.create(&params, &self.new_secret(&material)).await {
                     Ok(_) => {
                         info!(secret = %self.secret, not_after = material.not_after, "created the certificate Secret");
@@ -129,12 +155,12 @@ impl CertManager {
                     Err(e) => return Err(self.client.error(e, &target("create"))),
                 }
             };
-            let reason = match read(&stored, &self.hosts, now) {
+            let reason = match read(&stored, hosts, now) {
                 Ok(material) => return Ok(material),
                 Err(reason) => reason,
             };
             let previous_ca = text(&stored, CA_KEY).ok();
-            let material = Material::generate(&self.hosts, now, previous_ca.as_deref())?;
+            let material = Material::generate(hosts, now, previous_ca.as_deref())?;
             match api.replace(name, &params, &replaced(stored, &material)).await {
                 Ok(_) => {
                     info!(secret = %self.secret, %reason, not_after = material.not_after, "replaced the certificate");
@@ -183,7 +209,8 @@ impl CertManager {
 
     async fn reconcile_inner(&self, state: &watch::Sender<CertState>) -> Result<(), ClusterError> {
         let now = unix_now();
-        let material = Arc::new(self.ensure_at(now).await?);
+        let hosts = self.hosts_now().await?;
+        let material = Arc::new(self.ensure_at(&hosts, now).await?);
         let injected = self.inject(material.ca_pem.as_bytes()).await;
         let serving_is_fine = state
             .borrow()

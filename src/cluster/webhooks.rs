@@ -19,6 +19,7 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use tracing::{debug, info};
 
+use super::certs::Host;
 use super::{Client, ClusterError, Target, FIELD_MANAGER};
 
 /// Reads and patches per configuration before giving up on conflicts.
@@ -37,6 +38,9 @@ trait WebhookConfiguration:
     const KIND: &'static str;
 
     fn bundles(&self) -> Vec<(&str, Option<&ByteString>)>;
+
+    /// The `clientConfig.url` of every webhook that has one.
+    fn urls(&self) -> Vec<&str>;
 }
 
 impl WebhookConfiguration for MutatingWebhookConfiguration {
@@ -48,6 +52,14 @@ impl WebhookConfiguration for MutatingWebhookConfiguration {
             .iter()
             .flatten()
             .map(|w| (w.name.as_str(), w.client_config.ca_bundle.as_ref()))
+            .collect()
+    }
+
+    fn urls(&self) -> Vec<&str> {
+        self.webhooks
+            .iter()
+            .flatten()
+            .filter_map(|w| w.client_config.url.as_deref())
             .collect()
     }
 }
@@ -63,6 +75,14 @@ impl WebhookConfiguration for ValidatingWebhookConfiguration {
             .map(|w| (w.name.as_str(), w.client_config.ca_bundle.as_ref()))
             .collect()
     }
+
+    fn urls(&self) -> Vec<&str> {
+        self.webhooks
+            .iter()
+            .flatten()
+            .filter_map(|w| w.client_config.url.as_deref())
+            .collect()
+    }
 }
 
 /// Makes `bundle` the `caBundle` of every webhook in the configurations called `names`
@@ -76,6 +96,58 @@ pub(crate) async fn inject(client: &Client, names: &[String], bundle: &[u8]) -> 
         }
     }
     Ok(())
+}
+
+/// The hosts of every `url` webhook in the configurations called `names` (both kinds; a
+/// missing configuration has none), in order, each once. A host that is not a valid
+/// certificate name is left out: the API server could not verify any certificate for it.
+pub(crate) async fn url_hosts(client: &Client, names: &[String]) -> Result<Vec<Host>, ClusterError> {
+    let mut hosts: Vec<Host> = Vec::new();
+    for name in names {
+        let mut urls = urls_of::<MutatingWebhookConfiguration>(client, name).await?;
+        urls.extend(urls_of::<ValidatingWebhookConfiguration>(client, name).await?);
+        for url in urls {
+            match url_host(&url).map(|h| h.parse::<Host>()) {
+                Some(Ok(host)) if !hosts.contains(&host) => hosts.push(host),
+                Some(Ok(_)) => {}
+                _ => debug!(url, "no certificate name in this webhook URL; skipped"),
+            }
+        }
+    }
+    Ok(hosts)
+}
+
+async fn urls_of<K: WebhookConfiguration>(client: &Client, name: &str) -> Result<Vec<String>, ClusterError> {
+    let api: Api<K> = Api::all(client.kube().clone());
+    let config = api.get_opt(name).await.map_err(|e| {
+        client.error(
+            e,
+            &Target {
+                verb: "get",
+                kind: K::KIND,
+                resource: K::RESOURCE,
+                group: "admissionregistration.k8s.io",
+                namespace: None,
+                name,
+            },
+        )
+    })?;
+    Ok(config
+        .map(|c| c.urls().into_iter().map(str::to_owned).collect())
+        .unwrap_or_default())
+}
+
+/// The host of a webhook URL (`https://host:port/path`), lowercased, IPv6 without brackets.
+fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split_once(']')?.0
+    } else {
+        host_port.split_once(':').map_or(host_port, |(h, _)| h)
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// False when no configuration of this kind has the name.
@@ -152,6 +224,23 @@ fn patch_body(resource_version: Option<&str>, webhooks: &[&str], bundle: &[u8]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_host_of_a_webhook_url() {
+        for (url, host) in [
+            ("https://127.0.0.1:8443/validate", Some("127.0.0.1")),
+            (
+                "https://Webhook.Example.com/mutate?x=1",
+                Some("webhook.example.com"),
+            ),
+            ("https://[::1]:8443/mutate", Some("::1")),
+            ("https://localhost", Some("localhost")),
+            ("https://:8443/x", None),
+            ("not a url", None),
+        ] {
+            assert_eq!(url_host(url).as_deref(), host, "{url}");
+        }
+    }
 
     #[test]
     fn the_patch_names_each_webhook_and_carries_the_resource_version() {

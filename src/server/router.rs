@@ -32,6 +32,9 @@ pub struct State {
     pub(super) metrics: Metrics,
     own_namespace: Option<String>,
     pub(super) ready: AtomicBool,
+    /// Why the serving certificate is not ready yet (self-managed certificates); `None`
+    /// once it is loaded and its CA injected, and always with certificate files.
+    certificates: RwLock<Option<String>>,
     review: ReviewFn,
 }
 
@@ -52,6 +55,7 @@ impl State {
             metrics: Metrics::default(),
             own_namespace,
             ready: AtomicBool::new(true),
+            certificates: RwLock::new(None),
             review,
         })
     }
@@ -67,6 +71,18 @@ impl State {
     /// The hash `/readyz` reports.
     pub fn policy_hash(&self) -> String {
         self.current().hash.clone()
+    }
+
+    /// Makes `/readyz` fail with `reason` until called with `None`.
+    pub(super) fn set_certificates_waiting(&self, reason: Option<String>) {
+        *self.certificates.write().unwrap_or_else(|e| e.into_inner()) = reason;
+    }
+
+    fn certificates_waiting(&self) -> Option<String> {
+        self.certificates
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -318,12 +334,20 @@ async fn metrics_page(axum::extract::State(state): axum::extract::State<Arc<Stat
 }
 
 async fn readyz(axum::extract::State(state): axum::extract::State<Arc<State>>) -> Response {
-    let ready = state.ready.load(Ordering::Relaxed);
-    let body = serde_json::json!({
-        "status": if ready { "ready" } else { "shutting down" },
+    let serving = state.ready.load(Ordering::Relaxed);
+    let waiting = state.certificates_waiting();
+    let mut body = serde_json::json!({
+        "status": match (serving, &waiting) {
+            (false, _) => "shutting down",
+            (true, Some(_)) => "waiting for certificates",
+            (true, None) => "ready",
+        },
         "configHash": state.policy_hash(),
     });
-    let status = if ready {
+    if let Some(reason) = waiting {
+        body["certificates"] = serde_json::Value::String(reason);
+    }
+    let status = if body["status"] == "ready" {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -98,31 +98,40 @@ fn not_after(der: &CertificateDer<'_>) -> Result<i64, String> {
     Ok(cert.validity().not_after.timestamp())
 }
 
-/// Hands every new handshake the current pair; [`CertResolver::set`] swaps it.
+/// Hands every new handshake the current pair; [`CertResolver::set`] swaps it. Connections
+/// already established keep the pair they were made with, so a swap drops none.
 #[derive(Debug)]
 pub struct CertResolver {
-    current: RwLock<Arc<CertifiedKey>>,
+    current: RwLock<Option<Arc<CertifiedKey>>>,
 }
 
 impl CertResolver {
     pub fn new(key: Arc<CertifiedKey>) -> Self {
         CertResolver {
-            current: RwLock::new(key),
+            current: RwLock::new(Some(key)),
+        }
+    }
+
+    /// A resolver with no pair yet: handshakes fail until the first [`CertResolver::set`]
+    /// (self-managed certificates, before the first Secret is read).
+    pub fn empty() -> Self {
+        CertResolver {
+            current: RwLock::new(None),
         }
     }
 
     pub fn set(&self, key: Arc<CertifiedKey>) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = key;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(key);
     }
 
-    pub fn current(&self) -> Arc<CertifiedKey> {
+    pub fn current(&self) -> Option<Arc<CertifiedKey>> {
         self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
 impl ResolvesServerCert for CertResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current())
+        self.current()
     }
 }
 

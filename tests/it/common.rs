@@ -174,6 +174,14 @@ impl Client {
         }
     }
 
+    /// A TLS connection to the server with this client's ALPN, for tests that speak HTTP
+    /// themselves.
+    pub async fn connect(&self) -> Result<tokio_rustls::client::TlsStream<TcpStream>, BoxError> {
+        let tcp = TcpStream::connect(self.addr).await?;
+        let connector = tokio_rustls::TlsConnector::from(self.config.clone());
+        Ok(connector.connect(ServerName::try_from("localhost")?, tcp).await?)
+    }
+
     pub async fn post(
         &self,
         path: &str,
@@ -351,6 +359,7 @@ pub async fn start(adjust: impl FnOnce(&Path, &TestCa, &mut Settings)) -> Runnin
     let mut settings = Settings::new(cert, key);
     settings.reload_interval = Duration::from_millis(50);
     settings.shutdown_grace = Duration::from_secs(10);
+    settings.drain_period = Duration::ZERO;
     adjust(dir.path(), &ca, &mut settings);
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let metrics_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");

@@ -7,7 +7,8 @@
 //!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `audit`: `batchguard audit` against `fake_apiserver` (paginated lists, RBAC, the binary).
 //! - `cluster`: self-managed certificates against `fake_apiserver`, a strict in-process
-//!   Kubernetes API server.
+//!   Kubernetes API server; `serve_certs`: the real server (and binary) with `--cert-secret`
+//!   against it, and `batchguard certs`.
 //! - `faces`: every report format over the same fixtures; stored objects; `mutate`.
 //! - `cron_corpus`, `schedule_corpus`, `describe_corpus`: every schedule of the robfig/cron
 //!   corpus (verdicts, fire times, descriptions).
@@ -31,5 +32,7 @@ mod integrations;
 mod manifest_corpus;
 mod pod_corpus;
 mod schedule_corpus;
+mod serve_certs;
 mod server;
+mod server_limits;
 mod validate_corpus;
