@@ -325,6 +325,7 @@ mod tests {
                     Err(_) => Segment::Key(p.to_string()),
                 })
                 .collect(),
+            omitted: 0,
         }
     }
 
