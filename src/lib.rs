@@ -23,6 +23,8 @@ pub mod apiserver;
 pub mod cli;
 pub mod cluster;
 pub mod cron;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gocompat;
 pub mod manual;
 pub mod model;

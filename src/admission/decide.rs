@@ -78,7 +78,9 @@ pub(super) fn validate(
         old,
         now: env.now,
     };
-    let findings = checker(kind, object, policy, &ctx);
+    // Capped whatever the checker: the answer lists at most MAX_FINDINGS causes and
+    // warnings and one "and N more", so its size does not grow with the object's.
+    let findings = crate::model::cap(checker(kind, object, policy, &ctx));
     // The stored object, judged by the same rules as if it were updated to itself: what it
     // already violated may stay (a label change on an old violator must pass).
     let before: HashSet<(RuleId, String)> = match old {
@@ -216,6 +218,7 @@ mod tests {
             reason: Reason::FieldValueNotSupported,
             message: message.into(),
             location: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -236,6 +239,49 @@ mod tests {
             "x (batchguard policy allowed-restart-policies)",
         );
         assert_eq!(cause_message(&already), already.message);
+    }
+
+    #[test]
+    fn caps_causes_and_warnings_at_max_findings_and_says_how_many_more() {
+        let many = |severity| {
+            (0..1000)
+                .map(|i| Finding {
+                    severity,
+                    field: format!("spec.p[{i}]"),
+                    ..finding(RuleId::ImageRequired, Origin::Api, "Required value")
+                })
+                .collect::<Vec<_>>()
+        };
+        let env = Env {
+            now: chrono::Utc::now(),
+            own_namespace: None,
+        };
+        let object = serde_json::json!({"metadata": {"name": "x"}});
+        for severity in [Severity::Error, Severity::Warning] {
+            let findings = many(severity);
+            let checker = |_: Kind, _: &Value, _: &Policy, _: &Context| findings.clone();
+            let decision = validate(
+                Kind::Job,
+                Operation::Create,
+                &object,
+                None,
+                &Policy::default(),
+                &env,
+                &checker,
+                Some("x"),
+            );
+            let texts: Vec<String> = match severity {
+                Severity::Error => {
+                    let status = decision.status.expect("denied");
+                    let causes = status.details.expect("details").causes;
+                    causes.iter().map(Cause::text).collect()
+                }
+                Severity::Warning => decision.warnings,
+            };
+            assert_eq!(texts.len(), crate::model::MAX_FINDINGS + 1);
+            assert_eq!(texts[99], "spec.p[99]: Required value");
+            assert!(texts[100].starts_with("and 900 more not shown"), "{}", texts[100]);
+        }
     }
 
     #[test]

@@ -119,6 +119,8 @@ pub enum ReviewError {
     MissingOldObject,
     #[error("request.{0} is not a JSON object")]
     NotAnObject(&'static str),
+    #[error("request object too complex: reading it would take more than {0} MiB (batchguard's limit per object; a real Job or CronJob takes well under 1 MiB)")]
+    TooComplex(usize),
     #[error("request.object is {found}, but request.kind is {expected}")]
     KindMismatch { found: String, expected: String },
 }

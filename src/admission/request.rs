@@ -11,6 +11,7 @@
 //!   unexpected type is kept as JSON or dropped, never an error.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::marker::PhantomData;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -100,8 +101,10 @@ pub fn parse<'a, O: Deserialize<'a>>(body: &'a [u8]) -> Result<Request<'a, O>, R
     // without checking it again, as `from_slice` would.
     let body = std::str::from_utf8(body)
         .map_err(|e| ReviewError::NotJson(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    EXHAUSTED.with(|e| e.set(false));
     let envelope = match serde_json::from_str::<Envelope<Request<O>>>(body) {
         Ok(envelope) => envelope,
+        Err(_) if EXHAUSTED.with(Cell::get) => return Err(ReviewError::TooComplex(TREE_BUDGET >> 20)),
         Err(e) if matches!(e.classify(), Category::Syntax | Category::Eof | Category::Io) => {
             return Err(ReviewError::NotJson(e.to_string()))
         }
@@ -146,15 +149,64 @@ impl Tree {
 
 impl<'de> Deserialize<'de> for Tree {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Tree, D::Error> {
-        d.deserialize_any(TreeVisitor { top: true }).map(Tree)
+        BUDGET.with(|b| b.set(Some(TREE_BUDGET)));
+        let tree = d.deserialize_any(TreeVisitor { at: At::Top });
+        BUDGET.with(|b| b.set(None));
+        tree.map(Tree)
     }
 }
 
-/// Builds a `Value` like `Value::deserialize`; at the top, `metadata` is read without its
-/// `managedFields`.
-struct TreeVisitor {
-    top: bool,
+/// What one object read by [`Tree`] may cost in memory, estimated as it is built (see
+/// [`charge`]). A real Job is a few hundred kilobytes at most; but inside the body limit,
+/// an object of 400,000 `{"name":"c"}` items would build 270 MB of tree, before any rule
+/// runs. Past the budget the object is refused unread ([`ReviewError::TooComplex`]).
+pub const TREE_BUDGET: usize = 16 << 20;
+
+/// The estimated cost of a JSON map with its first entries (a B-tree leaf of
+/// `serde_json::Map`), of any other value's slot, and of a string's bytes on top.
+const MAP_COST: usize = 640;
+const VALUE_COST: usize = 32;
+
+thread_local! {
+    /// What the [`Tree`] being read on this thread may still spend; `None` when exhausted
+    /// (or outside a read), which [`parse`] reports as too complex.
+    static BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Set when a read ran out of budget, for [`parse`] to tell why it failed.
+    static EXHAUSTED: Cell<bool> = const { Cell::new(false) };
 }
+
+fn charge<E: de::Error>(cost: usize) -> Result<(), E> {
+    BUDGET.with(|b| match b.get() {
+        Some(left) if left >= cost => {
+            b.set(Some(left - cost));
+            Ok(())
+        }
+        Some(_) => {
+            b.set(None);
+            EXHAUSTED.with(|e| e.set(true));
+            Err(E::custom("object too complex"))
+        }
+        // A `Tree` read outside `Tree::deserialize` (not done): nothing to charge.
+        None => Ok(()),
+    })
+}
+
+/// Where in the object a value is: the top (whose `metadata` is read specially), the
+/// metadata (read without `managedFields`), or anywhere else.
+#[derive(Clone, Copy)]
+enum At {
+    Top,
+    Metadata,
+    Inside,
+}
+
+/// Builds a `Value` like `Value::deserialize`, charging the budget as it goes; at the top,
+/// `metadata` is read without its `managedFields`.
+struct TreeVisitor {
+    at: At,
+}
+
+const INSIDE: TreeVisitor = TreeVisitor { at: At::Inside };
 
 impl<'de> de::DeserializeSeed<'de> for TreeVisitor {
     type Value = Value;
@@ -180,37 +232,39 @@ impl<'de> Visitor<'de> for TreeVisitor {
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        charge(v.len())?;
         Ok(Value::String(v.to_owned()))
     }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        charge(v.len())?;
         Ok(Value::String(v))
     }
     fn visit_unit<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        Value::deserialize(de::value::SeqAccessDeserializer::new(seq))
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element_seed(INSIDE)? {
+            charge(VALUE_COST)?;
+            out.push(item);
+        }
+        Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        if !self.top {
-            // `metadata`: everything but managedFields.
-            let mut out = Map::new();
-            while let Some(key) = map.next_key::<Cow<str>>()? {
-                if key == "managedFields" {
-                    map.next_value::<IgnoredAny>()?;
-                } else {
-                    out.insert(key.into_owned(), map.next_value()?);
-                }
-            }
-            return Ok(Value::Object(out));
-        }
+        charge(MAP_COST)?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<Cow<str>>()? {
-            let value = if key == "metadata" {
-                map.next_value_seed(TreeVisitor { top: false })?
-            } else {
-                map.next_value()?
+            charge(key.len() + VALUE_COST)?;
+            let value = match (self.at, key.as_ref()) {
+                (At::Top, "metadata") => map.next_value_seed(TreeVisitor { at: At::Metadata })?,
+                (At::Metadata, "managedFields") => {
+                    // Never read by the rules (the API server validated it), and often half
+                    // of a request's bytes: skipped unbuilt.
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+                _ => map.next_value_seed(INSIDE)?,
             };
             out.insert(key.into_owned(), value);
         }

@@ -87,6 +87,7 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
                 reason: Reason::FieldValueInvalid,
                 message: detail,
                 location: vec![Segment::Key("apiVersion".into())],
+                omitted: 0,
             });
         }
     }
@@ -104,6 +105,7 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
                 schema.go_type
             ),
             location: Vec::new(),
+            omitted: 0,
         });
     }
     // Nearly every object is well typed (always, for one an API server sends to the
@@ -131,6 +133,7 @@ pub(crate) fn check(kind: Kind, obj: &Value) -> Option<Finding> {
             err.message
         ),
         location: err.loc,
+        omitted: 0,
     })
 }
 
@@ -421,6 +424,7 @@ pub(crate) fn unknown_fields(kind: Kind, obj: &Value) -> Option<Finding> {
             listed.join(", ")
         ),
         location: unknown.swap_remove(0),
+        omitted: 0,
     })
 }
 

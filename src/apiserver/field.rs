@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::{Finding, Origin, Reason, RuleId, Segment, Severity};
+use crate::model::{Capped, Finding, Origin, Reason, RuleId, Segment, Severity};
 
 /// A field as the API server names it (`spec.template.labels`) together with where it
 /// really lives in the object (`spec/template/metadata/labels`).
@@ -163,17 +163,25 @@ pub(crate) fn finding(
         reason,
         message,
         location: p.loc(),
+        omitted: 0,
     }
 }
 
 /// Collects the causes of one object, in the order the API server appends them.
 #[derive(Debug, Default)]
-pub(crate) struct Errs(pub Vec<Finding>);
+/// Bounded (see [`Capped`]): past the cap a cause is only counted, so checking an object
+/// with a cause per list item costs no memory per item.
+pub(crate) struct Errs(pub Capped);
 
 impl Errs {
     pub fn push(&mut self, rule: RuleId, p: &FieldPath, reason: Reason, message: String) {
-        self.0
-            .push(finding(rule, Severity::Error, Origin::Api, p, reason, message));
+        if self.0.is_full() {
+            self.0
+                .omit(rule, Severity::Error, Origin::Api, reason, 1, || p.loc());
+        } else {
+            self.0
+                .push(finding(rule, Severity::Error, Origin::Api, p, reason, message));
+        }
     }
 
     pub fn required(&mut self, rule: RuleId, p: &FieldPath, detail: &str) {

@@ -40,7 +40,7 @@ pub fn validate(kind: Kind, object: &Value, ctx: &Context) -> Vec<Finding> {
         Kind::Job => validation::job(object, ctx, &mut errs),
         Kind::CronJob => validation::cronjob(object, ctx, &mut errs),
     }
-    let mut out = errs.0;
+    let mut out = errs.0.into_vec();
     if out.is_empty() {
         out.extend(warnings::warnings(kind, object, ctx));
     }

@@ -153,6 +153,7 @@ pub fn judge(kind: Kind, object: &Value, policy: &Policy, now: DateTime<Utc>) ->
             reason: crate::model::Reason::FieldValueRequired,
             message: format!("would set {}", a.detail),
             location: Vec::new(),
+            omitted: 0,
         }));
         let spec = object.get("spec");
         let schedule = spec.and_then(|s| s.get("schedule")).and_then(Value::as_str);
@@ -168,6 +169,7 @@ pub fn judge(kind: Kind, object: &Value, policy: &Policy, now: DateTime<Utc>) ->
                     reason: crate::model::Reason::FieldValueInvalid,
                     message: warning,
                     location: Vec::new(),
+                    omitted: 0,
                 });
             }
         }

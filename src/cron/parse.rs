@@ -115,9 +115,16 @@ pub(crate) fn parse(spec: &str) -> Result<(Parsed, Location), ParseError> {
         found = i + 1;
     }
     if found != 5 {
+        let mut joined = String::with_capacity(spec.len());
+        for field in spec.split_whitespace() {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(field);
+        }
         return Err(ParseError::FieldCount {
             found,
-            fields: spec.split_whitespace().map(str::to_string).collect(),
+            fields: joined,
         });
     }
     let bits = SpecBits {

@@ -7,7 +7,7 @@ mod rule;
 
 use serde::Serialize;
 
-pub use finding::{Finding, Origin, Reason, Severity};
+pub use finding::{cap, Capped, Finding, Origin, Reason, Severity, MAX_FINDINGS};
 pub use rule::RuleId;
 
 /// The two kinds batchguard judges.

@@ -29,12 +29,13 @@ pub fn check(kind: Kind, object: &Value, policy: &Policy, ctx: &Context) -> Vec<
     }
 }
 
-/// [`check`] past the decoder: the API server's rules and warnings, policy and advice.
+/// [`check`] past the decoder: the API server's rules and warnings, policy and advice,
+/// capped at [`crate::model::MAX_FINDINGS`] and one "and N more".
 pub fn judge(kind: Kind, object: &Value, policy: &Policy, ctx: &Context) -> Vec<Finding> {
     let mut out = apiserver::validate(kind, object, ctx);
     out.extend(policy::rules(kind, object, &policy.rules, ctx));
     out.extend(advice::advise(kind, object, &policy.warnings, ctx));
-    out
+    crate::model::cap(out)
 }
 
 /// Judges a manifest as a user wrote it, in the API server's order: the decoder reads it as

@@ -153,7 +153,8 @@ pub(super) enum Transport {
 /// one close, so a flood of idle connections cannot lock out a real client, and a hard
 /// ceiling of twice the cap (sockets still closing) bounds the file descriptors. An accept
 /// error (EMFILE) pauses only this listener, briefly, instead of spinning.
-// Each argument is one independent knob of one listener; a struct would only rename them.
+// Each argument is one listener's own: its name, socket, protocol, routes, limits and the
+// three shutdown signals it obeys; a struct would only repeat them.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn accept_loop(
     name: &'static str,

@@ -366,6 +366,7 @@ fn would_mutate(kind: Kind, value: &Value, policy: &Policy, now: DateTime<Utc>) 
             reason: Reason::FieldValueRequired,
             message: format!("would set {}", a.detail),
             location: a.path.iter().map(|k| Segment::Key((*k).to_string())).collect(),
+            omitted: 0,
         })
         .collect()
 }
@@ -394,6 +395,7 @@ mod tests {
                     Err(_) => Segment::Key(p.to_string()),
                 })
                 .collect(),
+            omitted: 0,
         }
     }
 

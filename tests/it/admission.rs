@@ -502,6 +502,7 @@ fn finding(rule: RuleId, origin: Origin, field: &str, message: &str) -> Finding 
         reason: Reason::FieldValueInvalid,
         message: message.into(),
         location: Vec::new(),
+        omitted: 0,
     }
 }
 

@@ -2,7 +2,9 @@
 //! so one binary builds once): a module per face.
 //!
 //! - `admission`: the webhook's pure core on the requests a real kube-apiserver sent.
-//! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics).
+//! - `server`: the real HTTPS server on 127.0.0.1 (TLS, HTTP/1.1 and HTTP/2, reloads, metrics);
+//!   `server_limits`: slow, idle and shutting-down clients; `request_limits`: objects with
+//!   a cause or warning per list item.
 //! - `cli`: the binary as users run it (exit codes, output snapshots); `cli_hardening`:
 //!   hostile files (deep nesting, alias bombs, named pipes).
 //! - `audit`: `batchguard audit` against `fake_apiserver` (paginated lists, RBAC, the binary).
@@ -31,6 +33,7 @@ mod fake_apiserver;
 mod integrations;
 mod manifest_corpus;
 mod pod_corpus;
+mod request_limits;
 mod schedule_corpus;
 mod serve_certs;
 mod server;

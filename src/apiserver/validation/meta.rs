@@ -271,7 +271,7 @@ pub(crate) fn label_selector(sel: &Value, p: &FieldPath, errs: &mut Errs) -> boo
             }
         }
     }
-    for f in &mut errs.0[before..] {
+    for f in errs.0.since_mut(before) {
         if f.rule == RuleId::InvalidLabel {
             f.rule = RuleId::InvalidSelector;
         }
@@ -321,7 +321,11 @@ mod tests {
     fn run(meta: Value) -> Vec<(String, String)> {
         let mut errs = Errs::default();
         object_meta(&meta, &mut errs);
-        errs.0.into_iter().map(|f| (f.field, f.message)).collect()
+        errs.0
+            .into_vec()
+            .into_iter()
+            .map(|f| (f.field, f.message))
+            .collect()
     }
 
     #[test]
@@ -387,9 +391,12 @@ mod tests {
             &mut errs,
         );
         assert!(!ok);
-        assert_eq!(errs.0[0].field, "spec.selector.matchExpressions[0].operator");
         assert_eq!(
-            errs.0[0].message,
+            errs.0.as_slice()[0].field,
+            "spec.selector.matchExpressions[0].operator"
+        );
+        assert_eq!(
+            errs.0.as_slice()[0].message,
             "Invalid value: \"Equals\": not a valid selector operator"
         );
     }

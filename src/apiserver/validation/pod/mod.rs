@@ -201,7 +201,7 @@ fn pod_spec(spec: &Value, p: &FieldPath, errs: &mut Errs) {
 /// Re-labels the findings a shared helper (`meta::labels`, `meta::label_selector`) made
 /// since `from` with this area's id.
 fn retag(errs: &mut Errs, from: usize, rule: RuleId) {
-    for f in &mut errs.0[from..] {
+    for f in errs.0.since_mut(from) {
         f.rule = rule;
     }
 }

@@ -434,6 +434,6 @@ fn drops_disabled_fields_of_an_undefaulted_webhook_object() {
         &crate::apiserver::field::SPEC.child("template"),
         &mut errs,
     );
-    let fields: Vec<String> = errs.0.into_iter().map(|f| f.field).collect();
+    let fields: Vec<String> = errs.0.into_vec().into_iter().map(|f| f.field).collect();
     assert_eq!(fields, vec!["spec.template.spec.volumes[0].name"]);
 }

@@ -4,14 +4,14 @@
 //! a negative grace period and selectors that match nothing. The object is accepted; the
 //! warnings come back as `Warning` headers, in Go's order.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::{entries, int, items, s, sub, DEPRECATED};
 use crate::apiserver::field::{finding, quote, FieldPath};
 use crate::apiserver::quantity;
-use crate::model::{Finding, Origin, Reason, Severity};
+use crate::model::{Capped, Finding, Origin, Reason, Severity};
 
 /// `deprecatedNodeLabels` of `pkg/api/node`.
 fn deprecated_node_label(key: &str) -> Option<&'static str> {
@@ -87,20 +87,34 @@ const DEPRECATED_VOLUMES: &[(&str, &str, &str)] = &[
     ("rbd", "rbd", "deprecated in v1.28, non-functional in v1.31+"),
 ];
 
-struct Out<'o> {
-    out: &'o mut Vec<Finding>,
+/// The warnings of one template, capped (see [`Capped`]): a template with a warning per
+/// list item costs no memory per item.
+#[derive(Default)]
+struct Out {
+    out: Capped,
 }
 
-impl Out<'_> {
+impl Out {
     fn warn(&mut self, p: &FieldPath, message: String) {
-        self.out.push(finding(
-            DEPRECATED,
-            Severity::Warning,
-            Origin::Api,
-            p,
-            Reason::FieldValueInvalid,
-            message,
-        ));
+        if self.out.is_full() {
+            self.out.omit(
+                DEPRECATED,
+                Severity::Warning,
+                Origin::Api,
+                Reason::FieldValueInvalid,
+                1,
+                || p.loc(),
+            );
+        } else {
+            self.out.push(finding(
+                DEPRECATED,
+                Severity::Warning,
+                Origin::Api,
+                p,
+                Reason::FieldValueInvalid,
+                message,
+            ));
+        }
     }
 }
 
@@ -115,7 +129,7 @@ pub(crate) fn template_warnings(template: &Value, p: &FieldPath, out: &mut Vec<F
     } else {
         template
     };
-    let mut w = Out { out };
+    let mut w = Out::default();
     let spec = sub(template, "spec").unwrap_or(&Value::Null);
     let annotations = sub(template, "metadata").and_then(|m| sub(m, "annotations"));
     let sp = p.child("spec");
@@ -306,6 +320,7 @@ pub(crate) fn template_warnings(template: &Value, p: &FieldPath, out: &mut Vec<F
             }
         }
     }
+    out.extend(w.out.into_vec());
 }
 
 /// `GetWarningsForNodeSelectorTerm` (v1.32: deprecated keys only).
@@ -470,7 +485,8 @@ fn ports(spec: &Value, sp: &FieldPath, w: &mut Out) {
         host_ip: &'a str,
         host_port: i64,
     }
-    let mut seen: Vec<(String, Block)> = Vec::new();
+    // Go's `map[string][]portBlock`: only ports of the same port/protocol are compared.
+    let mut seen: HashMap<String, Vec<Block>> = HashMap::new();
     for key in ["initContainers", "containers", "ephemeralContainers"] {
         let lp = sp.child(key);
         for (ci, c) in items(spec, key).iter().enumerate() {
@@ -492,8 +508,14 @@ fn ports(spec: &Value, sp: &FieldPath, w: &mut Out) {
                     );
                 }
                 let k = format!("{container_port}/{protocol}");
-                for (other_key, other) in seen.iter().filter(|(ok, _)| *ok == k) {
-                    let _ = other_key;
+                let same = seen.entry(k).or_default();
+                if w.out.is_full() && !same.is_empty() {
+                    // Each further port would be compared with all before it: past the cap,
+                    // stop rather than count pairs.
+                    w.out.stop_counting();
+                    return;
+                }
+                for other in same.iter() {
                     let other_path = format!(
                         "{}.{}[{}].ports[{}]",
                         sp.api(),
@@ -513,16 +535,13 @@ fn ports(spec: &Value, sp: &FieldPath, w: &mut Out) {
                         );
                     }
                 }
-                seen.push((
-                    k,
-                    Block {
-                        container: key,
-                        index: ci,
-                        port: pi,
-                        host_ip,
-                        host_port,
-                    },
-                ));
+                same.push(Block {
+                    container: key,
+                    index: ci,
+                    port: pi,
+                    host_ip,
+                    host_port,
+                });
             }
         }
     }
