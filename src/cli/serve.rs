@@ -68,9 +68,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = parse_interval)]
     pub reload_interval: f64,
     /// After SIGTERM, how long to keep serving with /readyz failing before connections are
-    /// closed, so every API server has dropped the endpoint first (Go duration: `5s`, `1500ms`).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub drain_period: std::time::Duration,
+    /// closed, so every API server has dropped the endpoint first (Go duration: `5s`, `1500ms`)
+    /// [default: 5s; 0s with development certificates, where no load balancer is waiting].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub drain_period: Option<std::time::Duration>,
     /// Self-managed certificates: keep a CA and the serving certificate in this Secret
     /// (`NAMESPACE/NAME`, or `NAME` in $POD_NAMESPACE), creating it on first start and
     /// replacing it a third of its lifetime before expiry; needs API access (see docs/install.md).

@@ -424,7 +424,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     settings.config = args.config;
     settings.own_namespace = own_namespace;
     settings.reload_interval = Duration::from_secs_f64(args.reload_interval);
-    settings.drain_period = args.drain_period;
+    // On a laptop (development certificates) Ctrl-C should not wait for endpoints that
+    // do not exist.
+    settings.drain_period = args
+        .drain_period
+        .unwrap_or(if dev { Duration::ZERO } else { DRAIN_PERIOD });
     // The bound address, so `--listen 127.0.0.1:0` gets the real port; logged only once
     // the server really listens.
     let bound = listener.local_addr()?;

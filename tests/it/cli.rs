@@ -692,3 +692,60 @@ fn completions_man_and_version_come_from_the_binary() {
         stdout(&version)
     );
 }
+
+#[test]
+fn serve_with_development_certificates_stops_at_once_on_sigterm() {
+    // The drain period waits for API servers to drop the endpoint; on a laptop there are
+    // none, so Ctrl-C (or SIGTERM) must not make the developer wait for it.
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    let mut log = String::new();
+    while !log.contains("try it") {
+        match rx.recv_timeout(Duration::from_secs(30).saturating_sub(started.elapsed())) {
+            Ok(line) => log.push_str(&(line + "\n")),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("serve did not start:\n{log}");
+            }
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let signalled = Instant::now();
+    let exited = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(4) {
+            let _ = child.kill();
+            panic!("serve was still draining 4 s after SIGTERM:\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exited.code(), Some(0), "{log}");
+}
