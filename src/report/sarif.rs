@@ -36,9 +36,32 @@ impl Tool<'static> {
     }
 }
 
+/// The variable that names the project's repository at run time (the GitHub Action sets
+/// it from `github.action_repository`), for builds whose Cargo.toml has none.
+pub const REPOSITORY_ENV: &str = "BATCHGUARD_REPOSITORY_URL";
+
+impl<'a> Tool<'a> {
+    /// This build, with the repository from `from_env` when that is an absolute http(s)
+    /// URL (anything else is ignored: SARIF wants absolute URIs).
+    pub fn with_repository_from(self, from_env: Option<&'a str>) -> Tool<'a> {
+        let usable = from_env.map(str::trim).filter(|u| {
+            (u.starts_with("https://") || u.starts_with("http://")) && !u.contains(char::is_whitespace)
+        });
+        Tool {
+            repository: usable.or(self.repository),
+            ..self
+        }
+    }
+}
+
 /// Writes the report as one pretty-printed SARIF log, followed by a newline.
 pub fn write(out: &mut dyn Write, report: &Report) -> io::Result<()> {
-    write_with(out, report, Tool::this_build())
+    let from_env = std::env::var(REPOSITORY_ENV).ok();
+    write_with(
+        out,
+        report,
+        Tool::this_build().with_repository_from(from_env.as_deref()),
+    )
 }
 
 /// [`write`] for a given tool identity (tests pin it).

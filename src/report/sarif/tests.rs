@@ -358,3 +358,35 @@ fn snapshot() {
     let log: Value = serde_json::from_str(&text).expect("json");
     insta::assert_json_snapshot!("sarif_results", log["runs"][0]["results"]);
 }
+
+#[test]
+fn the_repository_can_come_from_the_environment_when_it_is_an_absolute_url() {
+    let built = Tool {
+        version: "0.1.0",
+        repository: None,
+    };
+    let tool = built.with_repository_from(Some("https://github.com/acme/batchguard"));
+    assert_eq!(tool.repository, Some("https://github.com/acme/batchguard"));
+    for unusable in [
+        None,
+        Some(""),
+        Some("acme/batchguard"),
+        Some("file:///x"),
+        Some("https://a b"),
+    ] {
+        assert_eq!(
+            built.with_repository_from(unusable).repository,
+            None,
+            "{unusable:?}"
+        );
+    }
+    let mut out = Vec::new();
+    write_with(&mut out, &sample(), tool).expect("written");
+    let log: Value = serde_json::from_slice(&out).expect("json");
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert!(rules.iter().all(|r| r["helpUri"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("https://github.com/acme/batchguard/blob/main/docs/"))));
+}
