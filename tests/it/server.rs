@@ -560,11 +560,20 @@ async fn graceful_shutdown_finishes_the_request_in_flight() {
     })
     .await;
     assert_eq!(status, 503, "{ready}");
-    let refused = server
-        .client(Proto::H2)
-        .post("/validate", JSON, body.clone())
-        .await;
-    assert!(refused.is_err(), "no new connections once shutting down");
+    // /readyz fails first and the listener closes after the drain period (zero here), so
+    // a connection made in between is still served; soon none is accepted.
+    eventually(
+        "the listener to refuse new connections",
+        Duration::from_secs(10),
+        || async {
+            let attempt = server
+                .client(Proto::H2)
+                .post("/validate", JSON, body.clone())
+                .await;
+            attempt.is_err().then_some(())
+        },
+    )
+    .await;
     assert!(!server.handle.is_finished(), "waits for the request in flight");
 
     tx.send(hyper::body::Bytes::copy_from_slice(half_b))
@@ -612,7 +621,9 @@ async fn a_bad_policy_file_keeps_the_last_good_policy() {
     let page = server.metrics_page().await;
     assert!(page.contains(&format!("batchguard_config_info{{hash=\"{first_hash}\"}} 1")));
 
-    std::fs::write(&path, "mode: [\n").expect("write broken YAML");
+    // Replaced as a ConfigMap volume replaces it (write, then rename): a plain truncating
+    // write can be read half-way, and an empty file is a valid (default) policy.
+    replace_file(&path, "mode: [\n");
     eventually(
         "the failed reload to be counted",
         Duration::from_secs(15),
@@ -628,7 +639,7 @@ async fn a_bad_policy_file_keeps_the_last_good_policy() {
         "the last good policy stays"
     );
 
-    std::fs::write(&path, "mode: enforce\nnoSuchKey: 1\n").expect("write unknown key");
+    replace_file(&path, "mode: enforce\nnoSuchKey: 1\n");
     eventually(
         "the second failed reload to be counted",
         Duration::from_secs(15),
@@ -650,7 +661,7 @@ async fn a_bad_policy_file_keeps_the_last_good_policy() {
         .expect("still serving");
     assert_eq!(reply.status, 200);
 
-    std::fs::write(&path, second).expect("write valid");
+    replace_file(&path, second);
     eventually("the new policy", Duration::from_secs(15), || async {
         (readyz_hash(&server).await == second_hash).then_some(())
     })
@@ -777,4 +788,12 @@ async fn metrics_count_reviews_rejections_and_latency() {
         Some(0.0)
     );
     assert_eq!(sample(&page, "batchguard_panics_total"), Some(0.0));
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, as the kubelet swaps a
+/// ConfigMap volume's files, so a reader never sees it half-written.
+fn replace_file(path: &std::path::Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write temp");
+    std::fs::rename(&tmp, path).expect("rename");
 }
