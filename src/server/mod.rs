@@ -384,6 +384,7 @@ async fn run_listeners(
 /// Runs the webhook until SIGTERM/SIGINT.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
+    let shutdown = shutdown_signal();
     let own_namespace = std::env::var("POD_NAMESPACE").ok().filter(|s| !s.is_empty());
     // Development certificates (and loopback listeners) only when no certificate source
     // was named.
@@ -447,7 +448,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             bound.port()
         )
     });
-    serve(listener, Some(metrics_listener), settings, shutdown_signal()).await
+    serve(listener, Some(metrics_listener), settings, shutdown).await
 }
 
 /// The manager behind `--cert-secret`: the Secret (its namespace from the flag or
@@ -496,20 +497,28 @@ async fn cert_manager(
     })
 }
 
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Resolves on SIGTERM or SIGINT (the handlers are installed when this is called).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Registered now, not when first polled: a signal that arrives once the server says it
+    // listens must start the drain, not kill the process with the default action.
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let wait = |s: std::io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+            match s {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot listen for {name}");
+                    std::future::pending::<()>().await;
+                }
             }
-            Err(e) => {
-                warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+        };
+        tokio::select! {
+            () = wait(interrupt, "SIGINT") => info!("SIGINT received"),
+            () = wait(terminate, "SIGTERM") => info!("SIGTERM received"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
-        () = terminate => info!("SIGTERM received"),
     }
 }
