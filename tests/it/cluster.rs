@@ -4,32 +4,18 @@
 
 use std::time::{Duration, Instant};
 
+use crate::cluster_objects::{b64, bundles, stored, unb64, webhook, NS, SECRET};
 use crate::fake_apiserver::{FakeApiServer, Recorded};
-use base64::Engine as _;
 use batchguard::cluster::{
     certs::unix_now, parse_hosts, CertManager, CertState, Client, ClusterError, Host, Material, SecretRef,
 };
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
-const NS: &str = "batchguard";
-const SECRET: &str = "batchguard-tls";
 const DAY: i64 = 86_400;
 
 fn hosts() -> Vec<Host> {
     parse_hosts("batchguard.batchguard.svc,batchguard.batchguard.svc.cluster.local").expect("hosts")
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn unb64(value: &Value) -> String {
-    let text = value.as_str().unwrap_or_else(|| panic!("not a string: {value}"));
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .expect("base64");
-    String::from_utf8(bytes).expect("utf-8")
 }
 
 fn manager(fake: &FakeApiServer, names: &[&str]) -> CertManager {
@@ -44,17 +30,6 @@ fn manager(fake: &FakeApiServer, names: &[&str]) -> CertManager {
         names.iter().map(|s| s.to_string()).collect(),
     )
     .expect("manager")
-}
-
-fn webhook(name: &str, client_config: Value) -> Value {
-    json!({
-        "name": name,
-        "clientConfig": client_config,
-        "rules": [{"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["jobs", "cronjobs"]}],
-        "sideEffects": "None",
-        "admissionReviewVersions": ["v1"],
-        "failurePolicy": "Fail",
-    })
 }
 
 /// A MutatingWebhookConfiguration with a service webhook and a url webhook holding a stale
@@ -89,32 +64,6 @@ fn insert_secret(fake: &FakeApiServer, ca: &str, cert: &str, key: &str) -> Value
     }))
 }
 
-fn stored_material(fake: &FakeApiServer) -> (String, String, String) {
-    let secret = fake.get("secrets", NS, SECRET).expect("secret stored");
-    assert_eq!(secret["type"], "kubernetes.io/tls");
-    (
-        unb64(&secret["data"]["ca.crt"]),
-        unb64(&secret["data"]["tls.crt"]),
-        unb64(&secret["data"]["tls.key"]),
-    )
-}
-
-/// Every caBundle of both configurations named `batchguard`, decoded (`None` where unset).
-fn bundles(fake: &FakeApiServer) -> Vec<Option<String>> {
-    ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]
-        .iter()
-        .flat_map(|plural| {
-            let config = fake.get(plural, "", "batchguard").expect("configuration");
-            config["webhooks"]
-                .as_array()
-                .expect("webhooks")
-                .iter()
-                .map(|w| w["clientConfig"].get("caBundle").map(unb64))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
 fn writes(requests: &[Recorded]) -> Vec<String> {
     requests
         .iter()
@@ -143,7 +92,7 @@ async fn first_start_creates_the_secret_and_injects_every_webhook_of_both_kinds(
         .await
         .expect("reconciles");
 
-    let (ca, cert, key) = stored_material(&fake);
+    let (ca, cert, key) = stored(&fake).expect("secret stored");
     let checked = Material::check(&ca, &cert, &key, &hosts(), unix_now()).expect("stored material is usable");
     assert_eq!(bundles(&fake), vec![Some(ca.clone()); 3]);
     let current = states.borrow().clone();
@@ -207,7 +156,7 @@ async fn a_second_replica_racing_the_first_ends_with_the_same_ca() {
     let (first, second) = tokio::join!(a.ensure(), b.ensure());
     let (first, second) = (first.expect("replica a"), second.expect("replica b"));
     assert_eq!(first, second);
-    let (ca, _, _) = stored_material(&fake);
+    let (ca, _, _) = stored(&fake).expect("secret stored");
     assert_eq!(first.ca_pem, ca);
 
     let creates: Vec<u16> = fake
@@ -266,7 +215,7 @@ async fn an_existing_valid_secret_is_reused_unchanged() {
 /// one update carrying the read resourceVersion, keeping other keys and labels.
 async fn assert_rotated(ca: &str, cert: &str, key: &str) -> Material {
     let fake = FakeApiServer::start().await;
-    let stored = insert_secret(&fake, ca, cert, key);
+    let old = insert_secret(&fake, ca, cert, key);
     let material = manager(&fake, &[]).ensure().await.expect("ensures");
     Material::check(
         &material.ca_pem,
@@ -277,7 +226,7 @@ async fn assert_rotated(ca: &str, cert: &str, key: &str) -> Material {
     )
     .expect("the new material is usable");
     assert_ne!(material.cert_pem, cert);
-    let (new_ca, new_cert, new_key) = stored_material(&fake);
+    let (new_ca, new_cert, new_key) = stored(&fake).expect("secret stored");
     assert_eq!(
         (new_ca.as_str(), new_cert.as_str(), new_key.as_str()),
         (
@@ -296,7 +245,7 @@ async fn assert_rotated(ca: &str, cert: &str, key: &str) -> Material {
     let body = put.body.as_ref().expect("body");
     assert_eq!(
         body["metadata"]["resourceVersion"],
-        stored["metadata"]["resourceVersion"]
+        old["metadata"]["resourceVersion"]
     );
     assert_eq!(body["metadata"]["labels"]["team"], "platform");
     assert_eq!(body["data"]["extra"], b64(b"kept"));
@@ -372,7 +321,7 @@ async fn the_loop_reinjects_a_removed_ca_bundle() {
     insert_webhook_configurations(&fake);
     let running = run(&fake, &["batchguard"], Duration::from_millis(20));
     wait_for("ready", || running.states.borrow().is_ready()).await;
-    let (ca, _, _) = stored_material(&fake);
+    let (ca, _, _) = stored(&fake).expect("secret stored");
 
     fake.clear_requests();
     fake.modify("validatingwebhookconfigurations", "", "batchguard", |config| {
@@ -437,7 +386,7 @@ async fn the_loop_hands_over_a_certificate_another_replica_rotated() {
     wait_for("ready", || running.states.borrow().is_ready()).await;
     let first = running.states.borrow().material.clone().expect("material");
 
-    let (ca, _, _) = stored_material(&fake);
+    let (ca, _, _) = stored(&fake).expect("secret stored");
     let rotated = Material::generate(&hosts(), unix_now(), Some(&ca)).expect("rotated");
     fake.modify("secrets", NS, SECRET, |secret| {
         secret["data"]["ca.crt"] = json!(b64(rotated.ca_pem.as_bytes()));
@@ -647,7 +596,7 @@ async fn one_kind_under_a_name_is_enough() {
     let config = fake
         .get("validatingwebhookconfigurations", "", "only-validating")
         .expect("config");
-    let (ca, _, _) = stored_material(&fake);
+    let (ca, _, _) = stored(&fake).expect("secret stored");
     assert_eq!(unb64(&config["webhooks"][0]["clientConfig"]["caBundle"]), ca);
 }
 

@@ -24,6 +24,7 @@ mod audit;
 mod cli;
 mod cli_hardening;
 mod cluster;
+mod cluster_objects;
 mod common;
 mod cron_corpus;
 mod deploy;

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine as _;
 use batchguard::cluster::{certs::unix_now, parse_hosts, CertManager, Client, Host, Material, SecretRef};
 use batchguard::server::{serve, Settings};
 use http_body_util::{BodyExt as _, Full};
@@ -19,12 +18,11 @@ use rustls_pki_types::CertificateDer;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 
+use crate::cluster_objects::{b64, bundles, stored, webhook, NS, SECRET};
 use crate::common::{eventually, fixture, get_plain, Client as HttpsClient, Proto};
 use crate::fake_apiserver::FakeApiServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_batchguard");
-const NS: &str = "batchguard";
-const SECRET: &str = "batchguard-tls";
 const JSON: Option<&str> = Some("application/json");
 const WAIT: Duration = Duration::from_secs(20);
 const DAY: i64 = 86_400;
@@ -32,29 +30,6 @@ const DAY: i64 = 86_400;
 /// The names the test client connects with.
 fn hosts() -> Vec<Host> {
     parse_hosts("localhost,127.0.0.1").expect("hosts")
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn unb64(value: &Value) -> String {
-    let text = value.as_str().unwrap_or_else(|| panic!("not a string: {value}"));
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .expect("base64");
-    String::from_utf8(bytes).expect("utf-8")
-}
-
-fn webhook(name: &str, client_config: Value) -> Value {
-    json!({
-        "name": name,
-        "clientConfig": client_config,
-        "rules": [{"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["jobs", "cronjobs"]}],
-        "sideEffects": "None",
-        "admissionReviewVersions": ["v1"],
-        "failurePolicy": "Fail",
-    })
 }
 
 /// Both configurations named `batchguard`: mutating with a `service` and a `url` webhook,
@@ -79,33 +54,6 @@ fn insert_webhook_configurations_at(fake: &FakeApiServer, base: &str) {
 
 fn insert_webhook_configurations(fake: &FakeApiServer) {
     insert_webhook_configurations_at(fake, "https://127.0.0.1:8443");
-}
-
-/// `(ca.crt, tls.crt, tls.key)` of the stored Secret, if there is one.
-fn stored(fake: &FakeApiServer) -> Option<(String, String, String)> {
-    let secret = fake.get("secrets", NS, SECRET)?;
-    assert_eq!(secret["type"], "kubernetes.io/tls");
-    Some((
-        unb64(&secret["data"]["ca.crt"]),
-        unb64(&secret["data"]["tls.crt"]),
-        unb64(&secret["data"]["tls.key"]),
-    ))
-}
-
-/// Every webhook's caBundle, decoded, mutating first (`None` where unset).
-fn bundles(fake: &FakeApiServer) -> Vec<Option<String>> {
-    ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]
-        .iter()
-        .flat_map(|plural| {
-            let config = fake.get(plural, "", "batchguard").expect("configuration");
-            config["webhooks"]
-                .as_array()
-                .expect("webhooks")
-                .iter()
-                .map(|w| w["clientConfig"].get("caBundle").map(unb64))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 fn der(pem: &str) -> Vec<u8> {
