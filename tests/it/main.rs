@@ -20,6 +20,7 @@
 //!   corpora (batch fields, and the pod template).
 
 mod admission;
+mod api_corpus;
 mod audit;
 mod cli;
 mod cli_hardening;

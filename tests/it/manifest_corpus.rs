@@ -15,6 +15,8 @@ use batchguard::rules::{
 };
 use serde_json::Value;
 
+use crate::api_corpus::{cases, create_context, Tally};
+
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/manifests-corpus");
 
 fn category(id: &str) -> &str {
@@ -101,49 +103,19 @@ fn mask_uuids(s: &str) -> String {
     out
 }
 
-#[derive(Default)]
-struct Tally {
-    verdicts: (usize, usize),
-    fields: (usize, usize),
-    messages: (usize, usize),
-    warnings: (usize, usize),
-    status: (usize, usize),
-}
-
 #[test]
 fn manifest_corpus_matches_the_api_server() {
-    let lines = std::fs::read_to_string(format!("{CORPUS}/verdicts.jsonl")).expect("verdicts.jsonl");
     let policy = Policy::default();
-    let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-        .expect("fixed instant")
-        .with_timezone(&chrono::Utc);
-    let ctx = Context {
-        operation: Operation::Create,
-        old: None,
-        now,
-    };
+    let ctx = create_context();
     let mut total = Tally::default();
     let mut per_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut hard_failures = Vec::new();
     let mut message_diffs = Vec::new();
 
-    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).expect("verdict line");
-        let id = v["id"].as_str().expect("id");
-        let file = v["file"].as_str().expect("file");
-        let kind = match v["kind"].as_str() {
-            Some("Job") => Kind::Job,
-            _ => Kind::CronJob,
-        };
-        let text = std::fs::read_to_string(format!("{CORPUS}/{file}")).expect("manifest");
-        let doc = batchguard::yaml::parse_stream(&text)
-            .into_iter()
-            .next()
-            .expect("one document")
-            .expect("manifest parses");
-        let manifest = doc.value.expect("non-empty manifest");
+    for case in cases(CORPUS) {
+        let (id, kind, v, manifest) = (case.id.as_str(), case.kind, &case.verdict, &case.manifest);
         let generate_name = manifest["metadata"]["generateName"].as_str().map(str::to_string);
-        let findings = check_manifest(kind, &manifest, &policy, &ctx);
+        let findings = check_manifest(kind, manifest, &policy, &ctx);
         let errors: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)

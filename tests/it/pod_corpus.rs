@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 
 use batchguard::policy::Policy;
-use batchguard::rules::{
-    check_manifest, status_message, Context, Finding, Kind, Operation, Origin, RuleId, Severity,
-};
+use batchguard::rules::{check_manifest, status_message, Finding, Origin, RuleId, Severity};
 use serde_json::Value;
+
+use crate::api_corpus::{bump, cases, create_context, Tally};
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/manifests-pod-corpus");
 
@@ -38,54 +38,17 @@ fn mask_pointers(message: &str) -> String {
     out
 }
 
-#[derive(Default)]
-struct Tally {
-    verdicts: (usize, usize),
-    fields: (usize, usize),
-    messages: (usize, usize),
-    warnings: (usize, usize),
-    status: (usize, usize),
-}
-
-fn bump(t: &mut (usize, usize), ok: bool) {
-    t.1 += 1;
-    if ok {
-        t.0 += 1;
-    }
-}
-
 #[test]
 fn pod_corpus_matches_the_api_server() {
-    let lines = std::fs::read_to_string(format!("{CORPUS}/verdicts.jsonl")).expect("verdicts.jsonl");
     let policy = Policy::default();
-    let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-        .expect("fixed instant")
-        .with_timezone(&chrono::Utc);
-    let ctx = Context {
-        operation: Operation::Create,
-        old: None,
-        now,
-    };
+    let ctx = create_context();
     let mut total = Tally::default();
     let mut per_category: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
 
-    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).expect("verdict line");
-        let id = v["id"].as_str().expect("id");
-        let file = v["file"].as_str().expect("file");
-        let kind = match v["kind"].as_str() {
-            Some("Job") => Kind::Job,
-            _ => Kind::CronJob,
-        };
-        let text = std::fs::read_to_string(format!("{CORPUS}/{file}")).expect("manifest");
-        let doc = batchguard::yaml::parse_stream(&text)
-            .into_iter()
-            .next()
-            .expect("one document")
-            .expect("manifest parses");
-        let manifest = doc.value.expect("non-empty manifest");
-        let findings = check_manifest(kind, &manifest, &policy, &ctx);
+    for case in cases(CORPUS) {
+        let (id, kind, v, manifest) = (case.id.as_str(), case.kind, &case.verdict, &case.manifest);
+        let findings = check_manifest(kind, manifest, &policy, &ctx);
         let errors: Vec<&Finding> = findings
             .iter()
             .filter(|f| f.severity == Severity::Error)
